@@ -1,9 +1,8 @@
-using System.Reflection;
-var asm = typeof(TorchSharp.torch).Assembly;
-var pats = args;
-foreach (var t in asm.GetExportedTypes())
-foreach (var m in t.GetMembers(BindingFlags.Public|BindingFlags.Static|BindingFlags.Instance|BindingFlags.DeclaredOnly))
+namespace Mlsae.Cli;
+
+/// <summary>The <c>mlsae</c> executable.</summary>
+public static class Program
 {
-    var s = t.FullName + "::" + m.ToString();
-    if (pats.Any(p => s.Contains(p))) Console.WriteLine(s);
+    /// <summary>Entry point.</summary>
+    public static int Main(string[] args) => MlsaeCli.Run(args, Console.Out, Console.Error);
 }

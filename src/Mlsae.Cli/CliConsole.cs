@@ -1,0 +1,71 @@
+using Spectre.Console;
+
+namespace Mlsae.Cli;
+
+/// <summary>Where a command writes: results to stdout, progress and errors to stderr.</summary>
+public sealed class CliConsole(TextWriter stdout, TextWriter stderr)
+{
+    /// <summary>Human-readable results.</summary>
+    public TextWriter Out { get; } = stdout;
+
+    /// <summary>Progress, notices and errors.</summary>
+    public TextWriter Error { get; } = stderr;
+
+    bool Interactive => ReferenceEquals(Error, Console.Error) && !Console.IsErrorRedirected;
+
+    /// <summary>
+    /// Runs <paramref name="action"/>, mapping user errors (<see cref="MlsaeException"/>, file
+    /// system errors) to a one-line <c>error: …</c> on stderr and exit code 1, never a stack trace.
+    /// </summary>
+    public int Guard(Func<int> action)
+    {
+        try { return action(); }
+        catch (MlsaeException e) { return Fail(e.Message); }
+        catch (IOException e) { return Fail(e.Message); }
+        catch (UnauthorizedAccessException e) { return Fail(e.Message); }
+    }
+
+    int Fail(string message)
+    {
+        Error.WriteLine("error: " + message.ReplaceLineEndings(" "));
+        return 1;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, which reports how many of <paramref name="total"/> units are
+    /// done; shows a live bar with rate and ETA on a terminal, periodic plain lines otherwise.
+    /// </summary>
+    public T Progress<T>(string title, long total, string unit, Func<Action<long>, T> work)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (Interactive)
+        {
+            T result = default!;
+            AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
+                .Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                    new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask(title, maxValue: total);
+                    result = work(done =>
+                    {
+                        task.Value = done;
+                        task.Description = $"{title} {done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} {unit}/s";
+                    });
+                });
+            Error.WriteLine($"{title}: {total:N0} {unit} in {clock.Elapsed.TotalSeconds:F1} s ({total / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} {unit}/s)");
+            return result;
+        }
+        var lastPrint = TimeSpan.Zero;
+        var value = work(done =>
+        {
+            if (clock.Elapsed - lastPrint < TimeSpan.FromSeconds(5) && done < total) return;
+            lastPrint = clock.Elapsed;
+            double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            var eta = rate > 0 ? TimeSpan.FromSeconds((total - done) / rate) : TimeSpan.Zero;
+            Error.WriteLine($"{title}: {done:N0}/{total:N0} {unit}, {rate:N0} {unit}/s, ETA {eta:hh\\:mm\\:ss}");
+        });
+        return value;
+    }
+}

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Mlsae.Activations;
+using Mlsae.Data;
+using Mlsae.Hub;
+using Mlsae.IO;
+using Mlsae.Models;
+using Mlsae.Tensors;
+using static TorchSharp.torch;
+
+namespace Mlsae.Cli.Commands;
+
+/// <summary><c>mlsae activations</c>: export the residual stream (and optionally logits and loss)
+/// of a GPT-NeoX for pre-tokenized input, as safetensors.</summary>
+public static class ActivationsCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliConsole console)
+    {
+        var model = CommonOptions.Model();
+        var revision = CommonOptions.Revision();
+        var input = new Option<string>("--input") { Description = "JSONL, one sequence per line as {\"input_ids\": [..]}, all of one length", Required = true };
+        var output = new Option<string>("--out") { Description = "Output safetensors file", Required = true };
+        var layers = CommonOptions.Layers();
+        var logits = new Option<bool>("--logits") { Description = "Also write logits [B, T, V] and the mean next-token loss" };
+        var batchSize = new Option<int>("--batch-size") { Description = "Sequences per forward pass", DefaultValueFactory = _ => 8 };
+        var device = CommonOptions.Device();
+        var dtype = CommonOptions.DType();
+        var noSkip = CommonOptions.NoSkipSpecialTokens();
+        var command = new Command("activations", "Export residual-stream activations [L, B, T, D] of a GPT-NeoX for token ids")
+        {
+            model, revision, input, output, layers, logits, batchSize, device, dtype, noSkip,
+        };
+        command.SetAction(parse => console.Guard(() =>
+        {
+            var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(device)!, parse.GetValue(dtype)!);
+            var sequences = TokenIdsJsonl.Read(parse.GetValue(input)!);
+            var outPath = parse.GetValue(output)!;
+            var folder = ModelResolver.Resolve(parse.GetValue(model)!, parse.GetValue(revision)!, NewHubClient(console));
+            using var gpt = GptNeoXLoader.Load(folder, dev, type);
+            var selected = CommonOptions.ParseLayers(parse.GetValue(layers), gpt.Config.NumHiddenLayers);
+            var special = parse.GetValue(noSkip) ? null : SpecialTokens.ForModel(folder, gpt.Config);
+            bool withLogits = parse.GetValue(logits);
+            long tokens = sequences.Count * (long)sequences[0].Length;
+            using var result = console.Progress("activations", tokens, "tokens", report =>
+                ActivationsExporter.Run(gpt, sequences, selected, special, withLogits, parse.GetValue(batchSize),
+                    done => report(done * (long)sequences[0].Length)));
+            var tensors = new Dictionary<string, Tensor> { ["hidden_states"] = result.HiddenStates };
+            if (withLogits) { tensors["logits"] = result.Logits!; tensors["loss"] = result.Loss!; }
+            SafeTensorsWriter.Write(outPath, tensors, new Dictionary<string, string>
+            {
+                ["format"] = "pt",
+                ["model"] = parse.GetValue(model)!,
+                ["layers"] = string.Join(",", selected),
+                ["dtype"] = DTypes.Name(type),
+                ["skip_special_tokens"] = (special is not null).ToString().ToLowerInvariant(),
+            });
+            console.Out.WriteLine($"wrote {outPath}: hidden_states {Shapes.Format(result.HiddenStates.shape)} for layers [{string.Join(", ", selected)}]"
+                + (withLogits ? $", logits {Shapes.Format(result.Logits!.shape)}, loss {result.Loss!.item<float>():F4}" : ""));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A hub client whose downloads report progress on stderr.</summary>
+    internal static HubClient NewHubClient(CliConsole console)
+    {
+        var last = DateTime.MinValue;
+        return new HubClient(progress: (file, received, total) =>
+        {
+            if (DateTime.UtcNow - last < TimeSpan.FromSeconds(2) && received != total) return;
+            last = DateTime.UtcNow;
+            console.Error.WriteLine(total is long t ? $"download {file}: {received / 1e6:F1}/{t / 1e6:F1} MB" : $"download {file}: {received / 1e6:F1} MB");
+        });
+    }
+}

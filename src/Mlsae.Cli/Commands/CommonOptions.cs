@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Mlsae.Tensors;
+using TorchSharp;
+
+namespace Mlsae.Cli.Commands;
+
+/// <summary>Options shared by every command that runs a model, with the same names and defaults everywhere.</summary>
+public static class CommonOptions
+{
+    /// <summary><c>--model</c>: a local HF model folder or a hub id.</summary>
+    public static Option<string> Model() => new("--model")
+    {
+        Description = "Local HF model folder (config.json + weights) or hub id such as EleutherAI/pythia-70m-deduped",
+        Required = true,
+    };
+
+    /// <summary><c>--revision</c> of a hub model.</summary>
+    public static Option<string> Revision() => new("--revision")
+    {
+        Description = "Hub revision (branch, tag or commit) when --model is a hub id",
+        DefaultValueFactory = _ => "main",
+    };
+
+    /// <summary><c>--layers</c>: comma-separated model layer indices.</summary>
+    public static Option<string?> Layers() => new("--layers")
+    {
+        Description = "Model layer indices, comma-separated (e.g. 0,2,5); default all layers",
+    };
+
+    /// <summary><c>--device</c>.</summary>
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "cpu, cuda or cuda:N",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    /// <summary><c>--dtype</c> of computation.</summary>
+    public static Option<string> DType() => new("--dtype")
+    {
+        Description = "Compute dtype: float32, bfloat16 or float16 (weights are upcast exactly to float32 first)",
+        DefaultValueFactory = _ => "float32",
+    };
+
+    /// <summary><c>--no-skip-special-tokens</c>.</summary>
+    public static Option<bool> NoSkipSpecialTokens() => new("--no-skip-special-tokens")
+    {
+        Description = "Keep the activations at bos/eos/pad positions instead of zeroing them (the reference zeroes them)",
+    };
+
+    /// <summary>Parses <c>--layers</c> against the model's layer count; null means all.</summary>
+    public static int[] ParseLayers(string? value, int numLayers)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return Enumerable.Range(0, numLayers).ToArray();
+        var layers = new List<int>();
+        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, out int l))
+                throw new MlsaeException($"--layers: '{part}' is not a layer index");
+            if (l < 0 || l >= numLayers)
+                throw new MlsaeException($"--layers: layer {l} out of range (the model has layers 0..{numLayers - 1})");
+            if (layers.Contains(l))
+                throw new MlsaeException($"--layers: layer {l} is listed twice");
+            layers.Add(l);
+        }
+        return layers.ToArray();
+    }
+
+    /// <summary>Parses <c>--device</c> and <c>--dtype</c>.</summary>
+    public static (torch.Device Device, torch.ScalarType DType) ParseCompute(string device, string dtype) =>
+        (DTypes.ParseDevice(device), DTypes.Parse(dtype));
+}

@@ -1,0 +1,56 @@
+using Mlsae.Models;
+using static TorchSharp.torch;
+
+namespace Mlsae.Activations;
+
+/// <summary>Runs a GPT-NeoX over token sequences in batches and gathers the residual stream of
+/// chosen layers (and optionally logits and loss), as <c>mlsae activations</c> exports them.</summary>
+public static class ActivationsExporter
+{
+    /// <summary>Runs the export. <paramref name="progress"/> receives the number of sequences done.</summary>
+    public static ActivationsResult Run(GptNeoX model, IReadOnlyList<long[]> sequences, IReadOnlyList<int> layers,
+        SpecialTokens? zeroSpecial, bool logits, int batchSize, Action<int>? progress = null)
+    {
+        if (batchSize <= 0) throw new MlsaeException($"--batch-size must be positive, got {batchSize}");
+        foreach (var seq in sequences)
+            foreach (var id in seq)
+                if (id >= model.Config.VocabSize)
+                    throw new MlsaeException($"input: token id {id} is out of range for vocab_size {model.Config.VocabSize}");
+        var hidden = new List<Tensor>();
+        var logitParts = new List<Tensor>();
+        double lossSum = 0;
+        long predictions = 0;
+        try
+        {
+            using var _ = inference_mode();
+            for (int start = 0; start < sequences.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var batch = sequences.Skip(start).Take(batchSize).ToArray();
+                var tokens = tensor(batch.SelectMany(s => s).ToArray(), [batch.Length, batch[0].Length]);  // [B, T]
+                using var output = model.Forward(tokens, layers, logits);
+                var h = output.HiddenStates;                                                             // [L, B, T, D]
+                if (zeroSpecial is not null) h = zeroSpecial.Zero(h, tokens.to(h.device));
+                hidden.Add(h.to(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
+                if (logits)
+                {
+                    var loss = GptNeoX.NextTokenLoss(output.Logits!, tokens);
+                    long n = batch.Length * (batch[0].Length - 1L);
+                    lossSum += loss.item<float>() * (double)n;
+                    predictions += n;
+                    logitParts.Add(output.Logits!.to(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
+                }
+                progress?.Invoke(Math.Min(start + batchSize, sequences.Count));
+            }
+            var all = cat(hidden, 1);
+            var allLogits = logits ? cat(logitParts, 0) : null;
+            var meanLoss = logits ? tensor(predictions > 0 ? (float)(lossSum / predictions) : float.NaN) : null;
+            return new ActivationsResult(all, allLogits, meanLoss, layers.ToArray());
+        }
+        finally
+        {
+            foreach (var t in hidden) t.Dispose();
+            foreach (var t in logitParts) t.Dispose();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Mlsae.IO;
+
+namespace Mlsae.Hub;
+
+/// <summary>Turns a <c>--model</c> value into a local HF model folder: an existing local path
+/// wins; otherwise <c>org/name</c> is a hub id whose config, weights (with shards) and tokenizer
+/// files are fetched through <see cref="HubClient"/>.</summary>
+public static class ModelResolver
+{
+    /// <summary>Optional files fetched beside the weights.</summary>
+    public static readonly IReadOnlyList<string> TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+    /// <summary>Resolves <paramref name="model"/> to a folder.</summary>
+    public static string Resolve(string model, string revision, HubClient? client = null)
+    {
+        if (Directory.Exists(model)) return model;
+        if (System.IO.File.Exists(model))
+            throw new MlsaeException($"--model: '{model}' is a file; pass the folder holding config.json and the weights");
+        if (!HubClient.LooksLikeRepoId(model) || model.StartsWith('.'))
+            throw new MlsaeException($"--model: '{model}' is neither a local folder nor a hub id (org/name)");
+        using var owned = client is null ? new HubClient() : null;
+        var hub = client ?? owned!;
+        var config = hub.File(model, "config.json", revision)!;
+        foreach (var name in WeightSource.FileNames)
+        {
+            var path = hub.File(model, name, revision, required: false);
+            if (path is null) continue;
+            if (name.EndsWith(".index.json", StringComparison.Ordinal))
+                foreach (var shard in Shards(path)) hub.File(model, shard, revision);
+            break;
+        }
+        foreach (var name in TokenizerFiles) hub.File(model, name, revision, required: false);
+        return Path.GetDirectoryName(config)!;
+    }
+
+    static IEnumerable<string> Shards(string indexPath)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(System.IO.File.ReadAllBytes(indexPath));
+            return doc.RootElement.GetProperty("weight_map").EnumerateObject()
+                .Select(p => p.Value.GetString()!).Distinct().ToList();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new MlsaeException($"{indexPath}: corrupt index ({e.Message.Split('\n')[0]})");
+        }
+    }
+}

@@ -41,16 +41,22 @@ public sealed class SafeTensorsFile : IWeightSource
     public static SafeTensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
-        long length = new FileInfo(path).Length;
-        if (length < 8) throw new MlsaeException($"{path}: truncated safetensors file ({length} bytes, no header length)");
-        byte[] prefix = new byte[8];
-        using (var f = File.OpenRead(path)) f.ReadExactly(prefix);
-        ulong headerLength = BitConverter.ToUInt64(prefix);
-        if (headerLength > (ulong)(length - 8))
-            throw new MlsaeException($"{path}: header length {headerLength} runs past the end of the file ({length} bytes)");
-        byte[] header = new byte[headerLength];
-        using (var f = File.OpenRead(path)) { f.Position = 8; f.ReadExactly(header); }
-        long dataStart = 8 + (long)headerLength;
+        long length;
+        byte[] header;
+        // The stream's length, not FileInfo's: hub cache snapshots are symlinks into blobs/.
+        using (var f = File.OpenRead(path))
+        {
+            length = f.Length;
+            if (length < 8) throw new MlsaeException($"{path}: truncated safetensors file ({length} bytes, no header length)");
+            byte[] prefix = new byte[8];
+            f.ReadExactly(prefix);
+            ulong headerLength = BitConverter.ToUInt64(prefix);
+            if (headerLength > (ulong)(length - 8))
+                throw new MlsaeException($"{path}: header length {headerLength} runs past the end of the file ({length} bytes)");
+            header = new byte[headerLength];
+            f.ReadExactly(header);
+        }
+        long dataStart = 8 + header.LongLength;
         long dataLength = length - dataStart;
         var (entries, metadata) = ParseHeader(path, header, dataLength);
 

@@ -29,15 +29,15 @@ public static class DTypes
     /// <summary>Parses a device name (<c>cpu</c>, <c>cuda</c>, <c>cuda:1</c>) and checks it is usable.</summary>
     public static torch.Device ParseDevice(string name)
     {
+        if (name.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
+            throw new MlsaeException(
+                $"--device: '{name}' requested but CUDA is not available (build with -p:MlsaeTorchBackend=cuda on a machine with an NVIDIA GPU)");
         torch.Device device;
         try { device = torch.device(name); }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
         {
             throw new MlsaeException($"--device: unknown device '{name}' (expected cpu or cuda[:N])");
         }
-        if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
-            throw new MlsaeException(
-                $"--device: '{name}' requested but CUDA is not available (build with -p:MlsaeTorchBackend=cuda on a machine with an NVIDIA GPU)");
         return device;
     }
 }

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Mlsae.IO;
+using Mlsae.Models;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Mlsae.Tests.IO;
+
+public class ShardedWeightsTests
+{
+    [Fact]
+    public void ShardedSafetensorsLoadLikeOneFile()
+    {
+        using var scope = NewDisposeScope();
+        var dir = Fixtures.TempDir();
+        var source = Fixtures.Path("gpt_neox", "modelB");
+        File.Copy(Path.Combine(source, "config.json"), Path.Combine(dir, "config.json"));
+        var all = Fixtures.ReadAll(Path.Combine(source, "model.safetensors"));
+        var names = all.Keys.Order().ToList();
+        var map = new Dictionary<string, string>();
+        for (int s = 0; s < 2; s++)
+        {
+            var file = $"model-0000{s + 1}-of-00002.safetensors";
+            var part = names.Where((_, i) => i % 2 == s).ToDictionary(n => n, n => all[n]);
+            SafeTensorsWriter.Write(Path.Combine(dir, file), part);
+            foreach (var n in part.Keys) map[n] = file;
+        }
+        File.WriteAllText(Path.Combine(dir, "model.safetensors.index.json"),
+            JsonSerializer.Serialize(new { metadata = new { total_size = 0 }, weight_map = map }));
+        var expected = Fixtures.ReadAll(Fixtures.Path("gpt_neox", "modelB_expected.safetensors"));
+        using var gpt = GptNeoXLoader.Load(dir);
+        using var output = gpt.Forward(expected["tokens"]);
+        Fixtures.AssertClose(expected["hidden_states"], output.HiddenStates, 1e-4, 1e-4, "sharded hidden_states");
+    }
+
+    [Fact]
+    public void IndexNamingAMissingShardIsAnError()
+    {
+        var dir = Fixtures.TempDir();
+        var index = Path.Combine(dir, "model.safetensors.index.json");
+        File.WriteAllText(index, "{\"weight_map\": {\"embed_out.weight\": \"model-00002-of-00002.safetensors\"}}");
+        var e = Assert.Throws<MlsaeException>(() => WeightSource.OpenFile(index));
+        Assert.Contains("model-00002-of-00002.safetensors", e.Message);
+        Assert.Contains("embed_out.weight", e.Message);
+    }
+}

@@ -1,1 +1,21 @@
-System.Console.WriteLine("x");
+using System.Diagnostics;
+using System.Text.Json;
+using Mlsae.Bench;
+
+// Benchmarks, run on demand: dotnet run -c Release --project bench/Mlsae.Bench -- forward [--seq 2048] [--batch 1] [--repeats 3]
+var arguments = args.Length == 0 ? ["forward"] : args;
+string Arg(string name, string fallback)
+{
+    int i = Array.IndexOf(arguments, name);
+    return i >= 0 && i + 1 < arguments.Length ? arguments[i + 1] : fallback;
+}
+switch (arguments[0])
+{
+    case "forward":
+        var result = ForwardBench.Run(int.Parse(Arg("--seq", "2048")), int.Parse(Arg("--batch", "1")), int.Parse(Arg("--repeats", "3")));
+        Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    default:
+        Console.Error.WriteLine($"unknown benchmark '{arguments[0]}' (available: forward)");
+        return 2;
+}

@@ -34,6 +34,20 @@ public static class ModelResolver
         return Path.GetDirectoryName(config)!;
     }
 
+    /// <summary>Resolves <c>--tokenizer</c>: a tokenizer.json file, a folder holding one, or a hub id
+    /// (its tokenizer files are fetched). Returns the folder or file to load.</summary>
+    public static string ResolveTokenizer(string tokenizer, string revision, HubClient? client = null)
+    {
+        if (Directory.Exists(tokenizer) || System.IO.File.Exists(tokenizer)) return tokenizer;
+        if (!HubClient.LooksLikeRepoId(tokenizer) || tokenizer.StartsWith('.'))
+            throw new MlsaeException($"--tokenizer: '{tokenizer}' is neither a local file or folder nor a hub id (org/name)");
+        using var owned = client is null ? new HubClient() : null;
+        var hub = client ?? owned!;
+        var path = hub.File(tokenizer, "tokenizer.json", revision)!;
+        foreach (var name in TokenizerFiles.Skip(1)) hub.File(tokenizer, name, revision, required: false);
+        return Path.GetDirectoryName(path)!;
+    }
+
     static IEnumerable<string> Shards(string indexPath)
     {
         try

@@ -1,8 +1,9 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Mlsae.Bench;
 
-// Benchmarks, run on demand: dotnet run -c Release --project bench/Mlsae.Bench -- forward [--seq 2048] [--batch 1] [--repeats 3]
+// Benchmarks, run on demand:
+//   dotnet run -c Release --project bench/Mlsae.Bench -- forward [--seq 2048] [--batch 1] [--repeats 3]
+//   dotnet run -c Release --project bench/Mlsae.Bench -- tokenizer [--tokenizer <dir|tokenizer.json>] [--chars 2000000]
 var arguments = args.Length == 0 ? ["forward"] : args;
 string Arg(string name, string fallback)
 {
@@ -15,7 +16,12 @@ switch (arguments[0])
         var result = ForwardBench.Run(int.Parse(Arg("--seq", "2048")), int.Parse(Arg("--batch", "1")), int.Parse(Arg("--repeats", "3")));
         Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
+    case "tokenizer":
+        var tok = TokenizerBench.Run(Arg("--tokenizer", Path.Combine("..", "shared", "fixtures", "tokenizer")),
+            int.Parse(Arg("--chars", "2000000")), int.Parse(Arg("--repeats", "3")));
+        Console.WriteLine(JsonSerializer.Serialize(tok, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{arguments[0]}' (available: forward)");
+        Console.Error.WriteLine($"unknown benchmark '{arguments[0]}' (available: forward, tokenizer)");
         return 2;
 }

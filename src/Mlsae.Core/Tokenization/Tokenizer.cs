@@ -63,7 +63,10 @@ public sealed class Tokenizer
         rawMatcher.Split(text, (piece, added) =>
         {
             if (added is not null) { ids.Add(added.Id); tokens.Add(added.Content); return; }
-            var normalized = nfc && !piece.IsNormalized(NormalizationForm.FormC) ? piece.Normalize(NormalizationForm.FormC) : piece;
+            // A lone surrogate (possible in JSON "\ud800" escapes, never in decoded UTF-8) is not text:
+            // it becomes U+FFFD, as a UTF-8 round trip would make it, instead of failing NFC.
+            var text = ReplaceLoneSurrogates(piece);
+            var normalized = nfc && !text.IsNormalized(NormalizationForm.FormC) ? text.Normalize(NormalizationForm.FormC) : text;
             normalizedMatcher.Split(normalized, (inner, addedInner) =>
             {
                 if (addedInner is not null) { ids.Add(addedInner.Id); tokens.Add(addedInner.Content); return; }
@@ -80,6 +83,17 @@ public sealed class Tokenizer
             });
         });
         return (ids, tokens);
+    }
+
+    static string ReplaceLoneSurrogates(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (!char.IsSurrogate(s[i])) continue;
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { i++; continue; }
+            return Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(s));
+        }
+        return s;
     }
 
     /// <summary>Decodes ids: the bytes of all tokens concatenated, then one lossy UTF-8 decode

@@ -113,3 +113,14 @@ public class TokenizerCaseTests
         Assert.Equal(Tok.Encode(text), paired.Encode(text));
     }
 }
+
+public class TokenizerRobustnessTests
+{
+    [Fact]
+    public void LoneSurrogatesBecomeReplacementCharacters()
+    {
+        var tok = Tokenizer.Load(Fixtures.Path("tokenizer"));
+        Assert.Equal(tok.Encode("a\uFFFDb"), tok.Encode("a\uD800b"));
+        Assert.Equal(tok.Encode("\U0001F600"), tok.Encode("\uD83D\uDE00"));
+    }
+}

@@ -15,6 +15,7 @@ public static class MlsaeCli
             ActivationsCommand.Create(console),
             CreateModelCommand.Create(console),
             TokenizeCommand.Create(console),
+            DataCommand.Create(console),
         };
         var result = root.Parse(args);
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

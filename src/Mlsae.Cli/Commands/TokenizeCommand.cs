@@ -40,7 +40,7 @@ public static class TokenizeCommand
                 string where = $"{inPath}:{lineNumber}";
                 JsonElement root;
                 try { root = JsonDocument.Parse(line).RootElement; }
-                catch (JsonException e) { throw new MlsaeException($"{where}: malformed JSON ({e.Message.Split('\n')[0]})"); }
+                catch (JsonException e) { throw MlsaeException.From($"{where}: malformed JSON", e); }
                 if (decoding)
                 {
                     if (!root.TryGetProperty("input_ids", out var ids) || ids.ValueKind != JsonValueKind.Array)

@@ -73,7 +73,7 @@ public static class TextDocuments
                 doc = json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty(textField, out var v)
                     && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             }
-            catch (JsonException e) { throw new MlsaeException($"{where}: malformed JSON ({e.Message.Split('\n')[0]})"); }
+            catch (JsonException e) { throw MlsaeException.From($"{where}: malformed JSON", e); }
             yield return doc ?? throw new MlsaeException($"{where}: no string field \"{textField}\" (set --text-field)");
         }
     }

@@ -32,7 +32,7 @@ public static class TokenIdsJsonl
                     i++;
                 }
             }
-            catch (JsonException e) { throw new MlsaeException($"{path}:{lineNumber}: malformed JSON ({e.Message.Split('\n')[0]})"); }
+            catch (JsonException e) { throw MlsaeException.From($"{path}:{lineNumber}: malformed JSON", e); }
             if (ids.Length == 0) throw new MlsaeException($"{path}:{lineNumber}: empty input_ids");
             if (sameLength && sequences.Count > 0 && ids.Length != sequences[0].Length)
                 throw new MlsaeException($"{path}:{lineNumber}: sequence has {ids.Length} tokens but earlier lines have {sequences[0].Length}; all sequences must have the same length");

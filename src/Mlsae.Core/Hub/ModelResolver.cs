@@ -58,7 +58,7 @@ public static class ModelResolver
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new MlsaeException($"{indexPath}: corrupt index ({e.Message.Split('\n')[0]})");
+            throw MlsaeException.From($"{indexPath}: corrupt index", e);
         }
     }
 }

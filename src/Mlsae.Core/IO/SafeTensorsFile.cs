@@ -74,7 +74,7 @@ public sealed class SafeTensorsFile : IWeightSource
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header); }
-        catch (JsonException e) { throw new MlsaeException($"{path}: corrupt safetensors header ({e.Message.Split('\n')[0]})"); }
+        catch (JsonException e) { throw MlsaeException.From($"{path}: corrupt safetensors header", e); }
         using var _ = doc;
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
             throw new MlsaeException($"{path}: corrupt safetensors header (not a JSON object)");

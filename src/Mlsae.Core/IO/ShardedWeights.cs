@@ -26,7 +26,7 @@ public sealed class ShardedWeights : IWeightSource
         {
             JsonDocument doc;
             try { doc = JsonDocument.Parse(File.ReadAllBytes(indexPath)); }
-            catch (JsonException e) { throw new MlsaeException($"{indexPath}: corrupt index ({e.Message.Split('\n')[0]})"); }
+            catch (JsonException e) { throw MlsaeException.From($"{indexPath}: corrupt index", e); }
             using var _ = doc;
             if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new MlsaeException($"{indexPath}: index has no weight_map object");

@@ -153,7 +153,8 @@ public sealed class TorchCheckpoint : IWeightSource
             }
         }
         using var view = storage.as_strided(t.Size, t.Stride, t.Offset);
-        return view.contiguous().clone();
+        // One copy, compact and contiguous: the result must not keep the whole storage alive.
+        return view.is_contiguous() ? view.clone() : view.contiguous();
     }
 
     /// <inheritdoc />

@@ -60,7 +60,7 @@ public sealed record GptNeoXConfig
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
         JsonObject json;
         try { json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new MlsaeException($"{path}: not a JSON object"); }
-        catch (JsonException e) { throw new MlsaeException($"{path}: invalid JSON ({e.Message.Split('\n')[0]})"); }
+        catch (JsonException e) { throw MlsaeException.From($"{path}: invalid JSON", e); }
         return FromJson(json, path);
     }
 

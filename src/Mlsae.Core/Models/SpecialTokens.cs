@@ -41,7 +41,7 @@ public sealed record SpecialTokens(IReadOnlyList<long> Ids)
                         else if (v.ValueKind == JsonValueKind.Null) names.Remove(key);
                     }
             }
-            catch (JsonException e) { throw new MlsaeException($"{path}: invalid JSON ({e.Message.Split('\n')[0]})"); }
+            catch (JsonException e) { throw MlsaeException.From($"{path}: invalid JSON", e); }
         }
         if (names.Count == 0) return null;
         var ids = new List<long>();
@@ -60,7 +60,7 @@ public sealed record SpecialTokens(IReadOnlyList<long> Ids)
                 if (id is long found && !ids.Contains(found)) ids.Add(found);
             }
         }
-        catch (JsonException e) { throw new MlsaeException($"{tokenizerPath}: invalid JSON ({e.Message.Split('\n')[0]})"); }
+        catch (JsonException e) { throw MlsaeException.From($"{tokenizerPath}: invalid JSON", e); }
         return new SpecialTokens(ids);
     }
 

@@ -25,7 +25,7 @@ public sealed class AddedTokenMatcher
             AddedToken? found = null;
             if (byFirstChar.TryGetValue(text[i], out var candidates))
                 foreach (var t in candidates)
-                    if (string.CompareOrdinal(text, i, t.Content, 0, t.Content.Length) == 0 && i + t.Content.Length <= text.Length)
+                    if (text.AsSpan(i).StartsWith(t.Content, StringComparison.Ordinal))
                     {
                         found = t;
                         break;

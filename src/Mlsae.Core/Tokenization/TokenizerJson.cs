@@ -11,7 +11,7 @@ internal static class TokenizerJson
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new MlsaeException($"{path}: invalid JSON ({e.Message.Split('\n')[0]})"); }
+        catch (JsonException e) { throw MlsaeException.From($"{path}: invalid JSON", e); }
         using var _ = doc;
         var root = doc.RootElement;
         bool nfc = ReadNormalizer(path, root);

@@ -18,7 +18,11 @@ public static class ActivationsCommand
     {
         var model = CommonOptions.Model();
         var revision = CommonOptions.Revision();
-        var input = new Option<string>("--input") { Description = "JSONL, one sequence per line as {\"input_ids\": [..]}, all of one length", Required = true };
+        var input = new Option<string?>("--input") { Description = "JSONL, one sequence per line as {\"input_ids\": [..]}, all of one length" };
+        var data = new DataOptions();
+        var text = new Option<string?>("--text") { Description = "One text, tokenized as it stands, as the only sequence" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer for --data/--text (default: the model's)" };
+        var limit = new Option<int>("--limit") { Description = "Sequences to take from --data", DefaultValueFactory = _ => 64 };
         var output = new Option<string>("--out") { Description = "Output safetensors file", Required = true };
         var layers = CommonOptions.Layers();
         var logits = new Option<bool>("--logits") { Description = "Also write logits [B, T, V] and the mean next-token loss" };
@@ -26,16 +30,17 @@ public static class ActivationsCommand
         var device = CommonOptions.Device();
         var dtype = CommonOptions.DType();
         var noSkip = CommonOptions.NoSkipSpecialTokens();
-        var command = new Command("activations", "Export residual-stream activations [L, B, T, D] of a GPT-NeoX for token ids")
+        var command = new Command("activations", "Export residual-stream activations [L, B, T, D] of a GPT-NeoX for token ids, text or a data source")
         {
-            model, revision, input, output, layers, logits, batchSize, device, dtype, noSkip,
+            model, revision, input, text, tokenizer, limit, output, layers, logits, batchSize, device, dtype, noSkip,
         };
+        data.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(device)!, parse.GetValue(dtype)!);
-            var sequences = TokenIdsJsonl.Read(parse.GetValue(input)!);
             var outPath = parse.GetValue(output)!;
             var folder = ModelResolver.Resolve(parse.GetValue(model)!, parse.GetValue(revision)!, NewHubClient(console));
+            var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, folder, console);
             using var gpt = GptNeoXLoader.Load(folder, dev, type);
             var selected = CommonOptions.ParseLayers(parse.GetValue(layers), gpt.Config.NumHiddenLayers);
             var special = parse.GetValue(noSkip) ? null : SpecialTokens.ForModel(folder, gpt.Config);
@@ -59,6 +64,29 @@ public static class ActivationsCommand
             return 0;
         }));
         return command;
+    }
+
+    static List<long[]> ReadSequences(ParseResult parse, Option<string?> input, Option<string?> text, DataOptions data,
+        Option<string?> tokenizer, Option<int> limit, string modelFolder, CliConsole console)
+    {
+        var given = new[] { parse.GetValue(input) is not null, parse.GetValue(text) is not null, parse.GetValue(data.Data) is not null };
+        if (given.Count(g => g) != 1) throw new MlsaeException("give exactly one of --input, --text and --data");
+        if (parse.GetValue(input) is string path) return TokenIdsJsonl.Read(path);
+        Tokenization.Tokenizer LoadTokenizer() => Tokenization.Tokenizer.Load(parse.GetValue(tokenizer) is string t
+            ? ModelResolver.ResolveTokenizer(t, "main", NewHubClient(console)) : modelFolder);
+        if (parse.GetValue(text) is string prompt)
+        {
+            var ids = LoadTokenizer().Encode(prompt).Select(i => (long)i).ToArray();
+            if (ids.Length == 0) throw new MlsaeException("--text: the text has no tokens");
+            return [ids];
+        }
+        int cap = parse.GetValue(limit);
+        if (cap <= 0) throw new MlsaeException($"--limit must be positive, got {cap}");
+        var report = new DataReport();
+        var sequences = data.Sequences(parse, LoadTokenizer, report, console).Take(cap).ToList();
+        if (sequences.Count == 0) throw new MlsaeException($"--data: no sequences of {data.ParseMaxLength(parse)} tokens ({report.Summary()})");
+        console.Error.WriteLine($"data: {sequences.Count} sequences ({report.Summary()})");
+        return sequences;
     }
 
     /// <summary>A hub client whose downloads report progress on stderr.</summary>

@@ -1,21 +1,25 @@
-using System.Text;
-using System.Text.Json;
-
 namespace Mlsae.Data;
 
 /// <summary>
 /// Streams documents from local text sources: <c>.txt</c> (one document per file), JSONL with a
-/// text field, <c>.jsonl.zst</c> (streamed zstd, as the Pile's shards), and folders or globs of
-/// these (files in ordinal order). Malformed lines and invalid UTF-8 are errors naming file:line.
+/// text field, <c>.jsonl.zst</c> (streamed zstd, as the Pile's shards), Parquet (a text column),
+/// and folders or globs of these (files in ordinal order).
 /// </summary>
 public static class TextDocuments
 {
+    /// <summary>Extensions read as documents.</summary>
+    public static readonly IReadOnlyList<string> Extensions = [".txt", ".jsonl", ".jsonl.zst", ".parquet"];
+
     /// <summary>The files a source names: a file, a folder (recursively, supported extensions), or a glob in the last path part.</summary>
     public static List<string> Files(string source)
     {
         if (File.Exists(source)) return [source];
         if (Directory.Exists(source))
-            return Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(IsSupported).Order(StringComparer.Ordinal).ToList();
+        {
+            var found = Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(IsSupported).Order(StringComparer.Ordinal).ToList();
+            if (found.Count == 0) throw new MlsaeException($"--data: the folder '{source}' holds no {string.Join(", ", Extensions)} files");
+            return found;
+        }
         var dir = Path.GetDirectoryName(source);
         var pattern = Path.GetFileName(source);
         if (pattern.IndexOfAny(['*', '?']) >= 0 && Directory.Exists(string.IsNullOrEmpty(dir) ? "." : dir))
@@ -27,81 +31,42 @@ public static class TextDocuments
         throw new MlsaeException($"--data: '{source}' is not a file, folder or glob that exists");
     }
 
-    static bool IsSupported(string path) =>
-        path.EndsWith(".txt", StringComparison.Ordinal) || path.EndsWith(".jsonl", StringComparison.Ordinal)
-        || path.EndsWith(".jsonl.zst", StringComparison.Ordinal);
+    /// <summary>Whether a path has an extension read as documents.</summary>
+    public static bool IsSupported(string path) => Extensions.Any(e => path.EndsWith(e, StringComparison.Ordinal));
 
     /// <summary>Streams the documents of <paramref name="source"/> in order.</summary>
-    public static IEnumerable<string> Read(string source, string textField = "text")
+    public static IEnumerable<string> Read(string source, DocumentOptions? options = null, DataReport? report = null) =>
+        Read(Files(source), options, report);
+
+    /// <summary>Streams the documents of <paramref name="files"/> in order.</summary>
+    public static IEnumerable<string> Read(IEnumerable<string> files, DocumentOptions? options = null, DataReport? report = null)
     {
-        foreach (var file in Files(source))
+        options ??= new DocumentOptions();
+        foreach (var file in files)
         {
-            if (file.EndsWith(".txt", StringComparison.Ordinal))
+            if (report is not null) report.Files++;
+            foreach (var doc in ReadFile(file, options, report))
             {
-                yield return Decode(File.ReadAllBytes(file), file);
-                continue;
+                if (report is not null) report.Documents++;
+                yield return doc;
             }
-            if (!file.EndsWith(".jsonl", StringComparison.Ordinal) && !file.EndsWith(".jsonl.zst", StringComparison.Ordinal))
-                throw new MlsaeException($"{file}: unsupported data file (expected .txt, .jsonl or .jsonl.zst)");
-            foreach (var doc in JsonLines(file, textField)) yield return doc;
         }
     }
 
-    static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
-
-    static string Decode(byte[] bytes, string where)
+    static IEnumerable<string> ReadFile(string file, DocumentOptions options, DataReport? report)
     {
-        try { return StrictUtf8.GetString(bytes); }
-        catch (DecoderFallbackException) { throw new MlsaeException($"{where}: invalid UTF-8"); }
+        if (file.EndsWith(".txt", StringComparison.Ordinal)) return [PlainText(file, options, report)];
+        if (file.EndsWith(".parquet", StringComparison.Ordinal)) return ParquetDocuments.Read(file, options, report);
+        if (file.EndsWith(".jsonl", StringComparison.Ordinal) || file.EndsWith(".jsonl.zst", StringComparison.Ordinal))
+            return JsonlDocuments.Read(file, options, report);
+        throw new MlsaeException($"{file}: unsupported data file (expected {string.Join(", ", Extensions)})");
     }
 
-    static IEnumerable<string> JsonLines(string file, string textField)
+    static string PlainText(string file, DocumentOptions options, DataReport? report)
     {
-        using var raw = File.OpenRead(file);
-        using var stream = file.EndsWith(".zst", StringComparison.Ordinal) ? new ZstdSharp.DecompressionStream(raw) : (Stream)raw;
-        int lineNumber = 0;
-        foreach (var line in ByteLines(stream, file))
-        {
-            lineNumber++;
-            string where = $"{file}:{lineNumber}";
-            var text = Decode(line, where);
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            string? doc;
-            try
-            {
-                using var json = JsonDocument.Parse(text);
-                doc = json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty(textField, out var v)
-                    && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            }
-            catch (JsonException e) { throw MlsaeException.From($"{where}: malformed JSON", e); }
-            yield return doc ?? throw new MlsaeException($"{where}: no string field \"{textField}\" (set --text-field)");
-        }
-    }
-
-    static IEnumerable<byte[]> ByteLines(Stream stream, string file)
-    {
-        var buffer = new byte[1 << 16];
-        var line = new MemoryStream();
-        while (true)
-        {
-            int n;
-            try { n = stream.Read(buffer); }
-            catch (Exception e) when (e is ZstdSharp.ZstdException or IOException or InvalidDataException)
-            {
-                throw new MlsaeException($"{file}: corrupt zstd stream ({e.Message})");
-            }
-            if (n == 0) break;
-            int start = 0;
-            for (int i = 0; i < n; i++)
-                if (buffer[i] == (byte)'\n')
-                {
-                    line.Write(buffer, start, i - start);
-                    yield return line.ToArray();
-                    line.SetLength(0);
-                    start = i + 1;
-                }
-            line.Write(buffer, start, n - start);
-        }
-        if (line.Length > 0) yield return line.ToArray();
+        var bytes = File.ReadAllBytes(file);
+        int bad = Utf8Text.FirstInvalid(bytes);
+        string where = bad < 0 ? file : $"{file}:{1 + bytes.AsSpan(0, bad).Count((byte)'\n')}";
+        return Utf8Text.Decode(bytes, where, options, report);
     }
 }

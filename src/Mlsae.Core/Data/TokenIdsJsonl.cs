@@ -9,36 +9,61 @@ public static class TokenIdsJsonl
     /// (when <paramref name="sameLength"/>) lines of a different length are errors naming file:line.</summary>
     public static List<long[]> Read(string path, bool sameLength = true)
     {
+        var sequences = Stream(path, sameLength).ToList();
+        if (sequences.Count == 0) throw new MlsaeException($"{path}: no sequences (the file is empty)");
+        return sequences;
+    }
+
+    /// <summary>Streams the sequences with the checks of <see cref="Read"/>.</summary>
+    public static IEnumerable<long[]> Stream(string path, bool sameLength = true)
+    {
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
-        var sequences = new List<long[]>();
-        int lineNumber = 0;
+        int lineNumber = 0, length = -1;
         foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            long[] ids;
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object
-                    || !doc.RootElement.TryGetProperty("input_ids", out var arr) || arr.ValueKind != JsonValueKind.Array)
-                    throw new MlsaeException($"{path}:{lineNumber}: expected an object with an \"input_ids\" array");
-                ids = new long[arr.GetArrayLength()];
-                int i = 0;
-                foreach (var v in arr.EnumerateArray())
-                {
-                    if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out ids[i]) || ids[i] < 0)
-                        throw new MlsaeException($"{path}:{lineNumber}: input_ids[{i}] is not a non-negative integer");
-                    i++;
-                }
-            }
-            catch (JsonException e) { throw MlsaeException.From($"{path}:{lineNumber}: malformed JSON", e); }
-            if (ids.Length == 0) throw new MlsaeException($"{path}:{lineNumber}: empty input_ids");
-            if (sameLength && sequences.Count > 0 && ids.Length != sequences[0].Length)
-                throw new MlsaeException($"{path}:{lineNumber}: sequence has {ids.Length} tokens but earlier lines have {sequences[0].Length}; all sequences must have the same length");
-            sequences.Add(ids);
+            var ids = Parse(line, $"{path}:{lineNumber}");
+            if (sameLength && length >= 0 && ids.Length != length)
+                throw new MlsaeException($"{path}:{lineNumber}: sequence has {ids.Length} tokens but earlier lines have {length}; all sequences must have the same length");
+            length = ids.Length;
+            yield return ids;
         }
-        if (sequences.Count == 0) throw new MlsaeException($"{path}: no sequences (the file is empty)");
-        return sequences;
+    }
+
+    /// <summary>Whether a local file is pre-tokenized JSONL: a <c>.jsonl</c> whose first record has <c>input_ids</c>.</summary>
+    public static bool Looks(string path)
+    {
+        if (!path.EndsWith(".jsonl", StringComparison.Ordinal) || !File.Exists(path)) return false;
+        var first = File.ReadLines(path).FirstOrDefault(l => !string.IsNullOrWhiteSpace(l));
+        if (first is null) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(first);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("input_ids", out _);
+        }
+        catch (JsonException) { return false; }
+    }
+
+    static long[] Parse(string line, string where)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("input_ids", out var arr) || arr.ValueKind != JsonValueKind.Array)
+                throw new MlsaeException($"{where}: expected an object with an \"input_ids\" array");
+            var ids = new long[arr.GetArrayLength()];
+            int i = 0;
+            foreach (var v in arr.EnumerateArray())
+            {
+                if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out ids[i]) || ids[i] < 0)
+                    throw new MlsaeException($"{where}: input_ids[{i}] is not a non-negative integer");
+                i++;
+            }
+            if (ids.Length == 0) throw new MlsaeException($"{where}: empty input_ids");
+            return ids;
+        }
+        catch (JsonException e) { throw MlsaeException.From($"{where}: malformed JSON", e); }
     }
 }

@@ -58,7 +58,12 @@ public sealed class LoopbackHub : IDisposable
             Requests.Add($"{ctx.Request.HttpMethod} {path} {ctx.Request.Headers["Range"]}".Trim());
             Authorizations.Add(ctx.Request.Headers["Authorization"]);
         }
-        var prefix = $"/{repoId}/resolve/";
+        if (path.StartsWith($"/api/", StringComparison.Ordinal) && path.Contains($"/{repoId}/tree/", StringComparison.Ordinal))
+        {
+            Tree(ctx);
+            return;
+        }
+        var prefix = path.StartsWith("/datasets/", StringComparison.Ordinal) ? $"/datasets/{repoId}/resolve/" : $"/{repoId}/resolve/";
         if (!path.StartsWith(prefix, StringComparison.Ordinal))
         {
             ctx.Response.StatusCode = 404;
@@ -87,6 +92,24 @@ public sealed class LoopbackHub : IDisposable
         ctx.Response.ContentLength64 = bytes.Length - start;
         if (ctx.Request.HttpMethod == "GET")
             ctx.Response.OutputStream.Write(bytes, (int)start, (int)(bytes.Length - start));
+    }
+
+    /// <summary>Files per page of the tree API, small so that pagination is exercised.</summary>
+    public const int TreePageSize = 2;
+
+    void Tree(HttpListenerContext ctx)
+    {
+        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
+        int start = int.TryParse(ctx.Request.QueryString["cursor"], out var c) ? c : 0;
+        var page = files.Skip(start).Take(TreePageSize).Select(f => new { type = "file", path = f, size = new FileInfo(Path.Combine(folder, f)).Length })
+            .Concat<object>(start == 0 ? [new { type = "directory", path = "somedir" }] : []);
+        if (start + TreePageSize < files.Count)
+            ctx.Response.Headers["Link"] = $"<{Endpoint}{ctx.Request.Url!.AbsolutePath}?recursive=true&cursor={start + TreePageSize}>; rel=\"next\"";
+        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(page);
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength64 = bytes.Length;
+        ctx.Response.OutputStream.Write(bytes);
     }
 
     public void Dispose()

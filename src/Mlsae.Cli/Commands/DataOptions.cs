@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Mlsae.Data;
+using Mlsae.Hub;
+using Mlsae.Tokenization;
+
+namespace Mlsae.Cli.Commands;
+
+/// <summary>The data options every data-reading command shares (<c>--data</c>, <c>--split</c>,
+/// <c>--text-field</c>, <c>--skip-bad-lines</c>, <c>--max-length</c>), and the one way they turn
+/// into token sequences.</summary>
+public sealed class DataOptions
+{
+    /// <summary><c>--data</c>.</summary>
+    public Option<string?> Data { get; } = new("--data")
+    {
+        Description = "Text data: .txt/.jsonl/.jsonl.zst/.parquet file, folder or glob, pre-tokenized JSONL ({\"input_ids\": [..]}), or a hub dataset id (org/name)",
+    };
+    /// <summary><c>--split</c> of a hub dataset.</summary>
+    public Option<string> Split { get; } = new("--split") { Description = "Split of a hub dataset", DefaultValueFactory = _ => "train" };
+    /// <summary><c>--data-revision</c> of a hub dataset.</summary>
+    public Option<string> Revision { get; } = new("--data-revision") { Description = "Hub revision of a --data dataset", DefaultValueFactory = _ => "main" };
+    /// <summary><c>--text-field</c>.</summary>
+    public Option<string> TextField { get; } = new("--text-field") { Description = "JSON field or Parquet column holding the document text", DefaultValueFactory = _ => "text" };
+    /// <summary><c>--skip-bad-lines</c>.</summary>
+    public Option<bool> SkipBadLines { get; } = new("--skip-bad-lines")
+    {
+        Description = "Skip malformed records and replace invalid UTF-8 (as Python's errors='replace'), counting both, instead of failing",
+    };
+    /// <summary><c>--max-length</c>.</summary>
+    public Option<int> MaxLength { get; }
+
+    /// <summary>Creates the options; <paramref name="maxLength"/> is the command's default sequence length.</summary>
+    public DataOptions(int maxLength = 2048)
+    {
+        MaxLength = new Option<int>("--max-length") { Description = "Tokens per sequence (the reference's default is 2048)", DefaultValueFactory = _ => maxLength };
+    }
+
+    /// <summary>Adds the options to a command.</summary>
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Data);
+        command.Options.Add(Split);
+        command.Options.Add(Revision);
+        command.Options.Add(TextField);
+        command.Options.Add(SkipBadLines);
+        command.Options.Add(MaxLength);
+    }
+
+    /// <summary>The parsed <c>--max-length</c>, checked.</summary>
+    public int ParseMaxLength(ParseResult parse)
+    {
+        int max = parse.GetValue(MaxLength);
+        if (max <= 0) throw new MlsaeException($"--max-length must be positive, got {max}");
+        return max;
+    }
+
+    /// <summary>The sequences <c>--data</c> names; <paramref name="tokenizer"/> loads the tokenizer
+    /// when the source is text.</summary>
+    public IEnumerable<long[]> Sequences(ParseResult parse, Func<Tokenizer> tokenizer, DataReport report, CliConsole console)
+    {
+        var data = parse.GetValue(Data) ?? throw new MlsaeException("--data is required");
+        var source = new DataSource(data, parse.GetValue(Split)!, parse.GetValue(Revision)!);
+        var options = new DocumentOptions(parse.GetValue(TextField)!, parse.GetValue(SkipBadLines));
+        HubClient? hub = null;
+        return SequenceStream.Open(source, tokenizer, ParseMaxLength(parse), options, report,
+            () => hub ??= ActivationsCommand.NewHubClient(console));
+    }
+}

@@ -1,0 +1,77 @@
+using Parquet;
+using Parquet.Schema;
+
+namespace Mlsae.Data;
+
+/// <summary>Documents from a Parquet file's text column (the layout of HF hub datasets converted
+/// to Parquet). Row groups stream one at a time; the file's footer and every row group are read
+/// before the first document is used, so a corrupt file contributes nothing. Text may be a string
+/// column or a binary one (whose UTF-8 is checked as in JSONL).</summary>
+static class ParquetDocuments
+{
+    public static IEnumerable<string> Read(string file, DocumentOptions options, DataReport? report)
+    {
+        int groups = Open(file, options.TextField, (reader, field) =>
+        {
+            for (int g = 0; g < reader.RowGroupCount; g++) ReadGroup(reader, field, g, file);
+            return reader.RowGroupCount;
+        });
+        long row = 0;
+        for (int g = 0; g < groups; g++)
+        {
+            var values = Open(file, options.TextField, (reader, field) => ReadGroup(reader, field, g, file));
+            foreach (var value in values)
+            {
+                row++;
+                string where = $"{file}: row {row}";
+                if (value is null)
+                {
+                    if (!options.SkipBadLines) throw new MlsaeException($"{where}: \"{options.TextField}\" is null (use --skip-bad-lines to skip such rows)");
+                    if (report is not null) report.SkippedLines++;
+                    continue;
+                }
+                // A string column is decoded by Parquet.Net (writers such as Arrow only store valid
+                // UTF-8 there); a binary column is checked here like any other record.
+                yield return value as string ?? Utf8Text.Decode((byte[])value, where, options, report);
+            }
+        }
+    }
+
+    static T Open<T>(string file, string column, Func<ParquetReader, DataField, T> use)
+    {
+        try
+        {
+            using var stream = File.OpenRead(file);
+            var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
+            try
+            {
+                var field = reader.Schema.GetDataFields().FirstOrDefault(f => f.Name == column)
+                    ?? throw new MlsaeException($"{file}: no column \"{column}\" (columns: {string.Join(", ", reader.Schema.GetDataFields().Select(f => f.Name))}; set --text-field)");
+                if (field.ClrType != typeof(string) && field.ClrType != typeof(byte[]) && field.ClrType != typeof(ReadOnlyMemory<char>) && field.ClrType != typeof(ReadOnlyMemory<byte>))
+                    throw new MlsaeException($"{file}: column \"{column}\" holds {field.ClrType.Name}, not text");
+                return use(reader, field);
+            }
+            finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        }
+        catch (Exception e) when (e is not MlsaeException and (IOException or InvalidDataException or ParquetException
+            or InvalidOperationException or ArgumentException or IndexOutOfRangeException or NotSupportedException or OverflowException))
+        {
+            throw MlsaeException.From($"{file}: corrupt Parquet file", e);
+        }
+    }
+
+    /// <summary>One row group's values: strings as decoded, or raw bytes of a binary column.</summary>
+    static object?[] ReadGroup(ParquetReader reader, DataField field, int group, string file)
+    {
+        using var rg = reader.OpenRowGroupReader(group);
+        if (field.ClrType == typeof(byte[]) || field.ClrType == typeof(ReadOnlyMemory<byte>))
+        {
+            var bytes = new byte[]?[rg.RowCount];
+            rg.ReadAsync(field, bytes.AsMemory()!, null).GetAwaiter().GetResult();
+            return bytes;
+        }
+        var strings = new string?[rg.RowCount];
+        rg.ReadAsync(field, strings.AsMemory()!, null).GetAwaiter().GetResult();
+        return strings;
+    }
+}

@@ -19,6 +19,13 @@ public static class Shapes
             throw new MlsaeException($"{name}: expected shape {Format(expected)}, got {Format(actual)}");
     }
 
+    /// <summary>Throws unless <paramref name="tensor"/> has rank ≥ 1 and last dimension <paramref name="last"/>.</summary>
+    public static void CheckLast(torch.Tensor tensor, string name, long last)
+    {
+        if (tensor.shape.Length == 0 || tensor.shape[^1] != last)
+            throw new MlsaeException($"{name}: expected shape [..., {last}], got {Format(tensor.shape)}");
+    }
+
     /// <summary>Formats a shape as <c>[2, 3, 4]</c>, with <c>*</c> for a wildcard.</summary>
     public static string Format(IEnumerable<long> shape) =>
         "[" + string.Join(", ", shape.Select(s => s < 0 ? "*" : s.ToString())) + "]";

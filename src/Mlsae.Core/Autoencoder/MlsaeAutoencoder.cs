@@ -1,0 +1,186 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mlsae.Autoencoder;
+
+/// <summary>
+/// The reference's TopK multi-layer SAE (<c>mlsae/model/autoencoder.py</c>, after Gao et al. 2024):
+/// per-vector standardization, pre-encoder bias subtracted in standardized space, encoder
+/// <c>[F, D]</c> without bias, TopK then ReLU, sparse decode plus the bias, de-standardization.
+/// Every layer's vector is one example; nothing depends on which layer it came from.
+/// The decoder is held as <c>[F, D]</c>, one row per latent; the reference's <c>decoder.weight</c>
+/// is its transpose <c>[D, F]</c> (the one place that mapping lives is <see cref="MlsaeCheckpoint"/>).
+/// </summary>
+public sealed class MlsaeAutoencoder : IDisposable
+{
+    readonly SparseDecoder sparseDecoder;
+
+    /// <summary>The reference's init arguments.</summary>
+    public MlsaeConfig Config { get; }
+    /// <summary><c>encoder.weight</c>. // [F, D]</summary>
+    public Parameter Encoder { get; }
+    /// <summary><c>decoder.weight</c> transposed: unit-norm rows, one per latent. // [F, D]</summary>
+    public Parameter Decoder { get; }
+    /// <summary><c>pre_encoder_bias</c>. // [D]</summary>
+    public Parameter PreEncoderBias { get; }
+    /// <summary>Counters behind the dead-latent mask.</summary>
+    public DeadLatents DeadLatents { get; }
+    /// <summary>Reproduce the reference's AuxK exactly (bias in the AuxK reconstruction, error in raw space).</summary>
+    public bool ReferenceQuirks { get; set; }
+    /// <summary>Which kernels run the forward and backward.</summary>
+    public MlsaeKernels Kernels { get; set; } = MlsaeKernels.Sparse;
+
+    /// <summary>The trainable parameters, in the reference's order.</summary>
+    public IReadOnlyList<Parameter> Parameters => [Encoder, Decoder, PreEncoderBias];
+    /// <summary>The device of the parameters.</summary>
+    public Device Device => Encoder.device;
+
+    /// <summary>
+    /// A fresh autoencoder initialized as the reference's <c>__init__</c>: encoder from
+    /// U(−1/√D, 1/√D) (nn.Linear's default), decoder its transpose with unit-norm latent vectors,
+    /// bias zero.
+    /// </summary>
+    public static MlsaeAutoencoder Create(MlsaeConfig config, DeadLatentRule rule, long seed, Device? device = null)
+    {
+        config.Validate();
+        using var generator = new Generator((ulong)seed);
+        double bound = 1 / Math.Sqrt(config.NInputs);
+        using var _ = no_grad();
+        var encoder = rand([config.NLatents, config.NInputs], generator: generator).mul_(2 * bound).sub_(bound);
+        return new MlsaeAutoencoder(config, encoder, encoder.clone(), zeros(config.NInputs), rule, device ?? CPU, normalizeDecoder: true);
+    }
+
+    /// <summary>Wraps existing weights (copied to <paramref name="device"/>). <paramref name="decoder"/> is <c>[F, D]</c>.</summary>
+    public MlsaeAutoencoder(MlsaeConfig config, Tensor encoder, Tensor decoder, Tensor preEncoderBias, DeadLatentRule rule,
+        Device device, bool normalizeDecoder = false)
+    {
+        Config = config.Validate();
+        Tensors.Shapes.Check(encoder, "encoder.weight", config.NLatents, config.NInputs);
+        Tensors.Shapes.Check(decoder, "decoder.weight (transposed)", config.NLatents, config.NInputs);
+        Tensors.Shapes.Check(preEncoderBias, "pre_encoder_bias", config.NInputs);
+        // Parameters and counters outlive any dispose scope the caller is in.
+        Encoder = new Parameter(encoder.to(ScalarType.Float32, device).clone());
+        Decoder = new Parameter(decoder.to(ScalarType.Float32, device).contiguous().clone());
+        PreEncoderBias = new Parameter(preEncoderBias.to(ScalarType.Float32, device).clone());
+        foreach (var p in Parameters) p.DetachFromDisposeScope();
+        if (normalizeDecoder) NormalizeDecoder();
+        DeadLatents = new DeadLatents(config.NLatents, rule, device);
+        sparseDecoder = new SparseDecoder(Decoder);
+    }
+
+    /// <summary>
+    /// Encodes and decodes <paramref name="inputs"/> // [..., D] (in training <c>[L, B, T, D]</c>).
+    /// With <paramref name="training"/> the dead-latent counters advance, counting
+    /// <c>numel / (L · D)</c> token positions for a rank ≥ 3 input.
+    /// </summary>
+    public MlsaeOutput Forward(Tensor inputs, bool training)
+    {
+        Tensors.Shapes.CheckLast(inputs, "inputs", Config.NInputs);
+        var leading = inputs.shape[..^1];
+        var x = inputs.reshape(-1, Config.NInputs);                                   // [N, D]
+        long tokens = leading.Length >= 2 ? x.shape[0] / leading[0] : x.shape[0];
+        using var stats = Config.Standardize ? Standardization.Of(x) : null;
+        var standardized = stats?.Standardized ?? x;
+        var selection = new TopKEncoder.Selection
+        {
+            K = Config.K,
+            AuxK = Config.AuxK,
+            DeadMask = topk => training ? DeadLatents.Update(topk, tokens, Config.DeadThreshold) : DeadLatents.Mask(),
+        };
+        var raw = Kernels == MlsaeKernels.Sparse
+            ? TopKEncoder.apply(standardized, PreEncoderBias, Encoder, selection)
+            : DenseEncode(standardized, selection);
+        var topk = new TopK(nn.functional.relu(raw[0]), selection.TopKIndices!);
+        var standardizedRecons = Decode(topk) + PreEncoderBias;                       // [N, D]
+        var recons = stats?.Undo(standardizedRecons) ?? standardizedRecons;
+        TopK? auxk = null;
+        Tensor? auxkRecons = null, error = null;
+        if (Config.AuxK is not null)
+        {
+            auxk = new TopK(nn.functional.relu(raw[1]), selection.AuxKIndices!);
+            // Reference: decoded with the bias, never de-standardized. Consistent (Gao et al. 2024,
+            // A.2): a model of the standardized error, so no bias.
+            auxkRecons = ReferenceQuirks ? Decode(auxk) + PreEncoderBias : Decode(auxk);
+            if (!ReferenceQuirks) error = standardized - standardizedRecons;
+        }
+        var dead = selection.Dead!.sum(ScalarType.Float32) / Config.NLatents;
+        return new MlsaeOutput(topk.Reshape(leading), raw[0].reshape([.. leading, Config.K]), recons.reshape(inputs.shape),
+            auxk?.Reshape(leading), auxkRecons?.reshape(inputs.shape), error?.reshape(inputs.shape), dead);
+    }
+
+    /// <summary>Σ_j v_j · Decoder[i_j]. // [N, K] → [N, D]</summary>
+    public Tensor Decode(TopK topk) => Kernels == MlsaeKernels.Sparse
+        ? sparseDecoder.Decode(topk)
+        : topk.Dense(Config.NLatents).mm(Decoder);
+
+    List<Tensor> DenseEncode(Tensor standardized, TopKEncoder.Selection selection)
+    {
+        var latents = (standardized - PreEncoderBias).mm(Encoder.t());              // [N, F]
+        var (values, indices) = latents.topk(Config.K, dim: -1, largest: true, sorted: false);
+        selection.TopKIndices = indices;
+        selection.Dead = selection.DeadMask(new TopK(values.detach(), indices));
+        if (Config.AuxK is not int auxk) return [values];
+        var (auxValues, auxIndices) = (latents * selection.Dead).topk(auxk, dim: -1, largest: true, sorted: false);
+        selection.AuxKIndices = auxIndices;
+        return [values, auxValues];
+    }
+
+    /// <summary>Rescales every latent's decoder vector to unit norm (the reference's <c>unit_norm_decoder</c>).</summary>
+    public void NormalizeDecoder()
+    {
+        using var _ = no_grad();
+        Decoder.div_(Decoder.norm(1, keepdim: true));
+    }
+
+    /// <summary>Removes from each latent's decoder gradient its component along that (unit-norm)
+    /// vector (the reference's <c>unit_norm_decoder_gradient</c>).</summary>
+    public void ProjectDecoderGradient()
+    {
+        using var _ = no_grad();
+        var grad = Decoder.grad;
+        if (grad is null) return;
+        var along = (grad * Decoder).sum(1, keepdim: true);                          // [F, 1]
+        grad.sub_(along * Decoder);
+    }
+
+    /// <summary>The geometric median (Weiszfeld, as the reference's <c>geometric_median</c>) of
+    /// the vectors: the pre-encoder bias initialization. // [..., D] → [D]</summary>
+    public static Tensor GeometricMedian(Tensor points, int maxIterations = 100, double tolerance = 1e-5)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = points.reshape(-1, points.shape[^1]);                                // [N, D]
+        var current = x.mean([0]);
+        for (int i = 0; i < maxIterations; i++)
+        {
+            var previous = current;
+            var weights = 1 / (x - current).norm(1);
+            weights = weights / weights.sum();
+            current = (weights.unsqueeze(1) * x).sum(0, keepdim: false);
+            if ((current - previous).norm().item<float>() < tolerance) break;
+        }
+        return current.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Sets the pre-encoder bias to the geometric median of a first batch: of the
+    /// standardized vectors by default, of the raw ones as the reference does with quirks on.</summary>
+    public void InitializeBias(Tensor inputs)
+    {
+        using var scope = NewDisposeScope();
+        var x = inputs.reshape(-1, Config.NInputs);
+        if (Config.Standardize && !ReferenceQuirks) x = Standardization.Of(x).Standardized;
+        using var _ = no_grad();
+        PreEncoderBias.copy_(GeometricMedian(x));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        sparseDecoder.Dispose();
+        Encoder.Dispose();
+        Decoder.Dispose();
+        PreEncoderBias.Dispose();
+        DeadLatents.Dispose();
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text.Json.Nodes;
+using Mlsae.Hub;
+using Mlsae.IO;
+using static TorchSharp.torch;
+
+namespace Mlsae.Autoencoder;
+
+/// <summary>
+/// The reference's on-disk format, both ways: a folder with <c>config.json</c> (the
+/// <c>MLSAE.__init__</c> arguments) and <c>model.safetensors</c> (<c>encoder.weight</c> [F, D],
+/// <c>decoder.weight</c> [D, F], <c>pre_encoder_bias</c> [D], optional <c>last_nonzero</c> [F]).
+/// Its <c>-tfm</c> variant (the Lightning module saved the same way) is read too: the config holds
+/// <c>MLSAETransformer</c> arguments such as <c>model_name</c>, and the SAE keys carry the
+/// <c>autoencoder.</c> prefix. This is the one place where the decoder is transposed between the
+/// reference's <c>[D, F]</c> and this library's <c>[F, D]</c>.
+/// </summary>
+public static class MlsaeCheckpoint
+{
+    /// <summary>The files of a checkpoint folder.</summary>
+    public const string ConfigFile = "config.json", WeightsFile = "model.safetensors";
+
+    /// <summary>A loaded checkpoint: the autoencoder and, for <c>-tfm</c> checkpoints, the transformer arguments.</summary>
+    public sealed record Loaded(MlsaeAutoencoder Autoencoder, JsonObject? TransformerArguments) : IDisposable
+    {
+        /// <summary><c>model_name</c> of a <c>-tfm</c> checkpoint.</summary>
+        public string? ModelName => TransformerArguments?["model_name"]?.GetValue<string>();
+        /// <summary><c>layers</c> of a <c>-tfm</c> checkpoint, when given.</summary>
+        public int[]? Layers => TransformerArguments?["layers"] is JsonArray a ? a.Select(v => v!.GetValue<int>()).ToArray() : null;
+        /// <inheritdoc />
+        public void Dispose() => Autoencoder.Dispose();
+    }
+
+    /// <summary>Loads a checkpoint folder. The dead-latent counters start from <c>last_nonzero</c> when present, else zero.</summary>
+    public static Loaded Load(string folder, DeadLatentRule rule, Device? device = null)
+    {
+        var configPath = Path.Combine(folder, ConfigFile);
+        var weightsPath = Path.Combine(folder, WeightsFile);
+        if (!File.Exists(configPath)) throw new MlsaeException($"{folder}: no {ConfigFile} (not an MLSAE checkpoint folder)");
+        if (!File.Exists(weightsPath)) throw new MlsaeException($"{folder}: no {WeightsFile}");
+        var json = File.ReadAllText(configPath);
+        JsonObject node;
+        try { node = JsonNode.Parse(json)?.AsObject() ?? throw new MlsaeException($"{configPath}: expected a JSON object"); }
+        catch (System.Text.Json.JsonException e) { throw MlsaeException.From($"{configPath}: malformed JSON", e); }
+        bool transformer = node.ContainsKey("model_name") || node.ContainsKey("expansion_factor");
+        string prefix = transformer ? "autoencoder." : "";
+        using var scope = NewDisposeScope();
+        using var file = SafeTensorsFile.Open(weightsPath);
+        Tensor Read(string key) => file.Names.Contains(prefix + key)
+            ? file.Read(prefix + key) : throw new MlsaeException($"{weightsPath}: missing tensor '{prefix + key}'");
+        var encoder = Read("encoder.weight");
+        var decoder = Read("decoder.weight");
+        var bias = Read("pre_encoder_bias");
+        if (encoder.dim() != 2) throw new MlsaeException($"{weightsPath}: encoder.weight must be [n_latents, n_inputs], got {Tensors.Shapes.Format(encoder.shape)}");
+        var config = transformer ? FromTransformerArguments(node, encoder.shape, configPath) : MlsaeConfig.FromJson(json, configPath);
+        Tensors.Shapes.Check(encoder, $"{weightsPath}: encoder.weight", config.NLatents, config.NInputs);
+        Tensors.Shapes.Check(decoder, $"{weightsPath}: decoder.weight", config.NInputs, config.NLatents);
+        Tensors.Shapes.Check(bias, $"{weightsPath}: pre_encoder_bias", config.NInputs);
+        var autoencoder = new MlsaeAutoencoder(config, encoder, decoder.t(), bias, rule, device ?? CPU);
+        if (file.Names.Contains(prefix + "last_nonzero"))
+        {
+            var lastNonzero = file.Read(prefix + "last_nonzero");
+            Tensors.Shapes.Check(lastNonzero, $"{weightsPath}: last_nonzero", config.NLatents);
+            autoencoder.DeadLatents.Load(lastNonzero.to(ScalarType.Int64), null);
+        }
+        return new Loaded(autoencoder, transformer ? node : null);
+    }
+
+    static MlsaeConfig FromTransformerArguments(JsonObject node, long[] encoderShape, string where)
+    {
+        try
+        {
+            long TokensPerStep() => (node["batch_size"]?.GetValue<long>() ?? 1) * (node["max_length"]?.GetValue<long>() ?? 2048)
+                * (node["accumulate_grad_batches"]?.GetValue<long>() ?? 64);
+            return new MlsaeConfig
+            {
+                NInputs = (int)encoderShape[1],
+                NLatents = (int)encoderShape[0],
+                K = node["k"]?.GetValue<int>() ?? 32,
+                AuxK = node.ContainsKey("auxk") ? node["auxk"]?.GetValue<int>() : 256,
+                DeadStepsThreshold = node["dead_steps_threshold"]?.GetValue<long>()
+                    ?? (node["dead_tokens_threshold"]?.GetValue<long>() ?? 10_000_000) / TokensPerStep(),
+                DeadThreshold = node["dead_threshold"]?.GetValue<double>() ?? 1e-3,
+                Standardize = node["standardize"]?.GetValue<bool>() ?? true,
+            }.Validate(where);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw MlsaeException.From($"{where}: not a valid MLSAETransformer config", e);
+        }
+    }
+
+    /// <summary>Writes the reference's two files into <paramref name="folder"/>, each atomically:
+    /// the same JSON text, keys, dtypes and shapes the reference writes. <c>last_nonzero</c> is
+    /// included unless <paramref name="withLastNonzero"/> is false (published checkpoints lack it).</summary>
+    public static void Save(MlsaeAutoencoder autoencoder, string folder, bool withLastNonzero = true)
+    {
+        Directory.CreateDirectory(folder);
+        using var scope = NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["encoder.weight"] = autoencoder.Encoder.detach().cpu(),
+            ["decoder.weight"] = autoencoder.Decoder.detach().t().contiguous().cpu(),
+            ["pre_encoder_bias"] = autoencoder.PreEncoderBias.detach().cpu(),
+        };
+        if (withLastNonzero) tensors["last_nonzero"] = autoencoder.DeadLatents.LastNonzero.cpu();
+        SafeTensorsWriter.Write(Path.Combine(folder, WeightsFile), tensors);
+        AtomicFile.WriteText(Path.Combine(folder, ConfigFile), autoencoder.Config.ToJson());
+    }
+
+    /// <summary>
+    /// Resolves <c>--sae</c>: a run folder or bare checkpoint folder on disk, else a hub id whose
+    /// <c>config.json</c> and <c>model.safetensors</c> are fetched into the HF cache.
+    /// </summary>
+    public static string Resolve(string sae, string revision, Func<HubClient> hub)
+    {
+        if (Directory.Exists(sae)) return sae;
+        if (File.Exists(sae)) throw new MlsaeException($"--sae: '{sae}' is a file; pass the folder holding {ConfigFile} and {WeightsFile}");
+        if (!HubClient.LooksLikeRepoId(sae) || sae.StartsWith('.') || !sae.Contains('/'))
+            throw new MlsaeException($"--sae: '{sae}' is neither a folder nor a hub id (org/name)");
+        var client = hub();
+        var config = client.File(sae, ConfigFile, revision)!;
+        client.File(sae, WeightsFile, revision);
+        return Path.GetDirectoryName(config)!;
+    }
+}

@@ -1,0 +1,72 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mlsae.Training;
+
+/// <summary>
+/// Adam as <c>torch.optim.Adam</c> computes it (no weight decay, no amsgrad), written out so its
+/// moments and step count save into and load from a checkpoint exactly:
+/// <c>m ← β₁m + (1−β₁)g</c>, <c>v ← β₂v + (1−β₂)g²</c>,
+/// <c>p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)</c>.
+/// </summary>
+public sealed class AdamOptimizer : IDisposable
+{
+    readonly IReadOnlyList<Parameter> parameters;
+
+    /// <summary>Learning rate.</summary>
+    public double LearningRate { get; set; }
+    /// <summary>β₁.</summary>
+    public double Beta1 { get; } = 0.9;
+    /// <summary>β₂.</summary>
+    public double Beta2 { get; } = 0.999;
+    /// <summary>ε; the reference uses 6.25e-10.</summary>
+    public double Eps { get; }
+    /// <summary>Optimizer steps taken.</summary>
+    public long Step { get; set; }
+    /// <summary>First moments, one per parameter.</summary>
+    public Tensor[] ExpAvg { get; }
+    /// <summary>Second moments, one per parameter.</summary>
+    public Tensor[] ExpAvgSq { get; }
+
+    /// <summary>Creates the optimizer with zero moments.</summary>
+    public AdamOptimizer(IReadOnlyList<Parameter> parameters, double learningRate, double eps = 6.25e-10)
+    {
+        this.parameters = parameters;
+        LearningRate = learningRate;
+        Eps = eps;
+        ExpAvg = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        ExpAvgSq = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+    }
+
+    /// <summary>One update from the parameters' current gradients.</summary>
+    public void StepOnce()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Step++;
+        double correction1 = 1 - Math.Pow(Beta1, Step);
+        double correction2 = 1 - Math.Pow(Beta2, Step);
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            var grad = parameters[i].grad;
+            if (grad is null) continue;
+            ExpAvg[i].mul_(Beta1).add_(grad, alpha: 1 - Beta1);
+            ExpAvgSq[i].mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
+            var denom = (ExpAvgSq[i].sqrt() / Math.Sqrt(correction2)).add_(Eps);
+            parameters[i].addcdiv_(ExpAvg[i], denom, value: -LearningRate / correction1);
+        }
+    }
+
+    /// <summary>Clears the gradients.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in parameters) p.grad?.zero_();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in ExpAvg) t.Dispose();
+        foreach (var t in ExpAvgSq) t.Dispose();
+    }
+}

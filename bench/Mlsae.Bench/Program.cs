@@ -3,6 +3,7 @@ using Mlsae.Bench;
 
 // Benchmarks, run on demand:
 //   dotnet run -c Release --project bench/Mlsae.Bench -- forward [--seq 2048] [--batch 1] [--repeats 3]
+//   dotnet run -c Release --project bench/Mlsae.Bench -- sae-step [--vectors 4096] [--repeats 3] [--expansions 32,64]
 //   dotnet run -c Release --project bench/Mlsae.Bench -- tokenizer [--tokenizer <dir|tokenizer.json>] [--chars 2000000]
 var arguments = args.Length == 0 ? ["forward"] : args;
 string Arg(string name, string fallback)
@@ -21,7 +22,12 @@ switch (arguments[0])
             int.Parse(Arg("--chars", "2000000")), int.Parse(Arg("--repeats", "3")));
         Console.WriteLine(JsonSerializer.Serialize(tok, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
+    case "sae-step":
+        var step = SaeStepBench.Run(int.Parse(Arg("--vectors", "4096")), int.Parse(Arg("--repeats", "3")),
+            Arg("--expansions", "32,64").Split(',').Select(int.Parse).ToArray());
+        Console.WriteLine(JsonSerializer.Serialize(step, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{arguments[0]}' (available: forward, tokenizer)");
+        Console.Error.WriteLine($"unknown benchmark '{arguments[0]}' (available: forward, sae-step, tokenizer)");
         return 2;
 }

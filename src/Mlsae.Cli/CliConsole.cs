@@ -35,8 +35,9 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr)
     /// Runs <paramref name="work"/>, which reports how many of <paramref name="total"/> units are
     /// done; shows a live bar with rate and ETA on a terminal, periodic plain lines otherwise.
     /// </summary>
-    public T Progress<T>(string title, long total, string unit, Func<Action<long>, T> work)
+    public T Progress<T>(string title, long total, string unit, Func<Action<long>, T> work, Func<string>? status = null)
     {
+        string Status() => status is null ? "" : " " + status();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (Interactive)
         {
@@ -51,7 +52,7 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr)
                     result = work(done =>
                     {
                         task.Value = done;
-                        task.Description = $"{title} {done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} {unit}/s";
+                        task.Description = Markup.Escape($"{title} {done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} {unit}/s{Status()}");
                     });
                 });
             Error.WriteLine($"{title}: {total:N0} {unit} in {clock.Elapsed.TotalSeconds:F1} s ({total / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} {unit}/s)");
@@ -64,7 +65,7 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr)
             lastPrint = clock.Elapsed;
             double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             var eta = rate > 0 ? TimeSpan.FromSeconds((total - done) / rate) : TimeSpan.Zero;
-            Error.WriteLine($"{title}: {done:N0}/{total:N0} {unit}, {rate:N0} {unit}/s, ETA {eta:hh\\:mm\\:ss}");
+            Error.WriteLine($"{title}: {done:N0}/{total:N0} {unit}, {rate:N0} {unit}/s, ETA {eta:hh\\:mm\\:ss}{Status()}");
         });
         return value;
     }

@@ -16,6 +16,8 @@ public static class MlsaeCli
             CreateModelCommand.Create(console),
             TokenizeCommand.Create(console),
             DataCommand.Create(console),
+            TrainCommand.Create(console),
+            EvalCommand.Create(console),
         };
         var result = root.Parse(args);
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

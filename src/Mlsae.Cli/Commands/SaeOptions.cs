@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Mlsae.Autoencoder;
+using Mlsae.Training;
+
+namespace Mlsae.Cli.Commands;
+
+/// <summary><c>--sae</c> (a run folder, a bare reference checkpoint folder or a hub id) and what a
+/// run folder implies for <c>--model</c>, <c>--layers</c> and <c>--max-length</c>.</summary>
+sealed class SaeOptions
+{
+    public Option<string> Sae { get; } = new("--sae") { Description = "MLSAE: a run folder, a reference checkpoint folder (config.json + model.safetensors) or a hub id", Required = true };
+    public Option<string> Revision { get; } = new("--sae-revision") { Description = "Hub revision of --sae", DefaultValueFactory = _ => "main" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Sae);
+        command.Options.Add(Revision);
+    }
+
+    /// <summary>A resolved SAE: the autoencoder, and the run's or -tfm checkpoint's defaults.</summary>
+    public sealed record Resolved(MlsaeAutoencoder Autoencoder, string Folder, TrainOptions? Run, string? ModelName, int[]? Layers) : IDisposable
+    {
+        /// <summary>The model to run: --model, else the run's or checkpoint's.</summary>
+        public string Model(string? given) => given ?? Run?.Model ?? ModelName
+            ?? throw new MlsaeException("--model is required: the SAE is a bare checkpoint that does not name its model");
+
+        /// <summary>The layers: --layers, else the run's.</summary>
+        public string? LayerList(string? given) => given ?? ((Run?.Layers ?? Layers) is int[] l ? string.Join(",", l) : null);
+
+        public void Dispose() => Autoencoder.Dispose();
+    }
+
+    public Resolved Load(ParseResult parse, CliConsole console, TorchSharp.torch.Device device)
+    {
+        var folder = MlsaeCheckpoint.Resolve(parse.GetValue(Sae)!, parse.GetValue(Revision)!, () => ActivationsCommand.NewHubClient(console));
+        var run = RunFolder.IsRun(folder) ? RunFolder.Options(folder) : null;
+        var rule = new DeadLatentRule(true, run?.DeadTokensThreshold ?? 10_000_000);
+        var loaded = MlsaeCheckpoint.Load(folder, rule, device);
+        loaded.Autoencoder.ReferenceQuirks = run?.ReferenceQuirks ?? false;
+        return new Resolved(loaded.Autoencoder, folder, run, loaded.ModelName, loaded.Layers);
+    }
+}

@@ -1,0 +1,140 @@
+using System.CommandLine;
+using Mlsae.Autoencoder;
+using Mlsae.Data;
+using Mlsae.Evaluation;
+using Mlsae.IO;
+using Mlsae.Models;
+using Mlsae.Training;
+
+namespace Mlsae.Cli.Commands;
+
+/// <summary><c>mlsae train</c>: train an MLSAE on a model's residual stream into a run folder.</summary>
+public static class TrainCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliConsole console)
+    {
+        var model = CommonOptions.Model();
+        var revision = CommonOptions.Revision();
+        var layers = CommonOptions.Layers();
+        var data = new DataOptions();
+        data.Data.Required = true;
+        var valData = new Option<string?>("--val-data") { Description = "Validation data (default: the first --val-batches batches of --data, held out from training)" };
+        var valBatches = new Option<int>("--val-batches") { Description = "Batches per validation", DefaultValueFactory = _ => 4 };
+        var output = new Option<string>("--out") { Description = "Run folder", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the interrupted run in --out (its run.json gives every other argument)" };
+        var expansion = new Option<int>("--expansion-factor") { Description = "Latents per input dimension", DefaultValueFactory = _ => 16 };
+        var k = new Option<int>("-k", "--k") { Description = "Latents kept per vector (TopK)", DefaultValueFactory = _ => 32 };
+        var auxk = new Option<int>("--auxk") { Description = "Dead latents in the AuxK loss (0 disables AuxK)", DefaultValueFactory = _ => 256 };
+        var auxkCoef = new Option<double>("--auxk-coef") { Description = "AuxK loss coefficient", DefaultValueFactory = _ => 1.0 / 32 };
+        var deadTokens = new Option<long>("--dead-tokens-threshold") { Description = "Tokens without firing after which a latent is dead", DefaultValueFactory = _ => 10_000_000 };
+        var deadThreshold = new Option<double>("--dead-threshold") { Description = "Activation above which a latent fires", DefaultValueFactory = _ => 1e-3 };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-4 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Sequences per batch", DefaultValueFactory = _ => 1 };
+        var accumulate = new Option<int>("--accumulate-grad-batches") { Description = "Batches per optimizer step", DefaultValueFactory = _ => 64 };
+        var maxTokens = new Option<long>("--max-tokens") { Description = "Tokens to train on", DefaultValueFactory = _ => 1_000_000_000 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the autoencoder's initialization", DefaultValueFactory = _ => 0 };
+        var logEvery = new Option<int>("--log-every") { Description = "Optimizer steps between metrics.jsonl lines", DefaultValueFactory = _ => 1 };
+        var valEvery = new Option<int>("--val-every") { Description = "Optimizer steps between validations (0: only at the end)", DefaultValueFactory = _ => 50 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Optimizer steps between resumable checkpoints", DefaultValueFactory = _ => 10 };
+        var noStandardize = new Option<bool>("--no-standardize") { Description = "Do not standardize input vectors" };
+        var quirks = new Option<bool>("--reference-quirks") { Description = "Reproduce the reference exactly: AuxK error in raw space with the bias, dead latents counted in forward calls against a threshold in optimizer steps, bias initialized from raw inputs" };
+        var device = CommonOptions.Device();
+        var dtype = CommonOptions.DType();
+        var noSkip = CommonOptions.NoSkipSpecialTokens();
+        var command = new Command("train", "Train a multi-layer SAE on a GPT-NeoX's residual stream")
+        {
+            model, revision, layers, valData, valBatches, output, resume, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
+            batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, noSkip,
+        };
+        data.AddTo(command);
+        command.SetAction(parse => console.Guard(() =>
+        {
+            var runDir = parse.GetValue(output)!;
+            bool resuming = parse.GetValue(resume);
+            TrainOptions options;
+            if (resuming)
+            {
+                if (!RunFolder.IsRun(runDir)) throw new MlsaeException($"--resume: {runDir} holds no run.json");
+                options = RunFolder.Options(runDir).Validate();
+            }
+            else
+            {
+                if (RunFolder.IsRun(runDir)) throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
+                int auxkValue = parse.GetValue(auxk);
+                if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");
+                options = new TrainOptions
+                {
+                    Model = parse.GetValue(model)!, Revision = parse.GetValue(revision)!, Data = parse.GetValue(data.Data)!,
+                    Split = parse.GetValue(data.Split)!, DataRevision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
+                    SkipBadLines = parse.GetValue(data.SkipBadLines), ValData = parse.GetValue(valData), ValBatches = parse.GetValue(valBatches),
+                    MaxLength = data.ParseMaxLength(parse), BatchSize = parse.GetValue(batchSize), AccumulateGradBatches = parse.GetValue(accumulate),
+                    MaxTokens = parse.GetValue(maxTokens), ExpansionFactor = parse.GetValue(expansion), K = parse.GetValue(k),
+                    AuxK = auxkValue == 0 ? null : auxkValue, AuxKCoef = parse.GetValue(auxkCoef), DeadTokensThreshold = parse.GetValue(deadTokens),
+                    DeadThreshold = parse.GetValue(deadThreshold), Lr = parse.GetValue(lr), Standardize = !parse.GetValue(noStandardize),
+                    SkipSpecialTokens = !parse.GetValue(noSkip), Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, DType = parse.GetValue(dtype)!,
+                    LogEvery = parse.GetValue(logEvery), ValEvery = parse.GetValue(valEvery), CheckpointEvery = parse.GetValue(checkpointEvery),
+                    ReferenceQuirks = parse.GetValue(quirks),
+                }.Validate();
+            }
+            using var context = ModelContext.Open(options.Model, options.Revision, options.Layers is null ? parse.GetValue(layers) : string.Join(",", options.Layers),
+                options.Device, options.DType, options.SkipSpecialTokens, console);
+            options = options with { Layers = context.Layers };
+            return Run(options, context, runDir, resuming, console);
+        }));
+        return command;
+    }
+
+    static int Run(TrainOptions options, ModelContext context, string runDir, bool resuming, CliConsole console)
+    {
+        var report = new DataReport();
+        var (training, validation) = Streams(options, context, report, console);
+        var config = new MlsaeConfig
+        {
+            NInputs = context.Model.Config.HiddenSize, NLatents = context.Model.Config.HiddenSize * options.ExpansionFactor, K = options.K,
+            AuxK = options.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.DeadThreshold, Standardize = options.Standardize,
+        }.Validate("--expansion-factor/-k/--auxk");
+        var rule = options.ReferenceQuirks
+            ? DeadLatentRule.Reference(options.DeadTokensThreshold, options.BatchSize, options.MaxLength, options.AccumulateGradBatches)
+            : new DeadLatentRule(true, options.DeadTokensThreshold);
+        using var sae = MlsaeAutoencoder.Create(config, rule, options.Seed, context.Model.Device);
+        sae.ReferenceQuirks = options.ReferenceQuirks;
+        Directory.CreateDirectory(runDir);
+        if (!resuming) AtomicFile.WriteText(Path.Combine(runDir, RunFolder.RunFile), options.ToJson());
+        var trainer = new MlsaeTrainer(options, context.Stream, sae, runDir);
+        console.Error.WriteLine($"train: {context.Name}, layers [{string.Join(", ", context.Layers)}], {config.NLatents} latents (x{options.ExpansionFactor}), k {config.K}, "
+            + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.AccumulateGradBatches:N0} tokens{(resuming ? ", resuming" : "")}");
+        TrainProgress? last = null;
+        var final = console.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
+            done => trainer.Fit(training, validation, resuming, p => { last = p; done(p.Tokens); }),
+            () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
+        if (final.Batches < options.TotalBatches)
+            console.Error.WriteLine($"note: the data ran out after {final.Tokens:N0} tokens ({report.Summary()})");
+        if (validation.Count > 0)
+        {
+            var result = trainer.Validate(validation);
+            EvalCommand.Write(result, Path.Combine(runDir, "eval.json"), console);
+            AtomicFile.WriteText(Path.Combine(runDir, "summary.md"), EvalSummary.Markdown($"MLSAE on {options.Model}", result,
+            [
+                $"layers [{string.Join(", ", context.Layers)}], {config.NLatents} latents (expansion x{options.ExpansionFactor}), k {config.K}, auxk {config.AuxK?.ToString() ?? "off"}",
+                $"{final.Step} optimizer steps, {final.Tokens:N0} training tokens, lr {options.Lr}, seed {options.Seed}{(options.ReferenceQuirks ? ", reference quirks" : "")}",
+                $"data {options.Data}, max_length {options.MaxLength}; validation {(options.ValData ?? "held out from the start of the training stream")}",
+            ]));
+        }
+        console.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl{(validation.Count > 0 ? ", eval.json, summary.md" : "")}");
+        return 0;
+    }
+
+    /// <summary>The training stream and the validation batches (held out from its start unless --val-data is given).</summary>
+    static (IEnumerable<long[]> Training, IReadOnlyList<long[][]> Validation) Streams(TrainOptions options, ModelContext context, DataReport report, CliConsole console)
+    {
+        IEnumerable<long[]> Open(string data, string split, DataReport into) => SequenceStream.Open(new DataSource(data, split, options.DataRevision), context.Tokenizer,
+            options.MaxLength, new DocumentOptions(options.TextField, options.SkipBadLines), into, () => ActivationsCommand.NewHubClient(console));
+        var training = Open(options.Data, options.Split, report);
+        var held = options.ValData is null ? Open(options.Data, options.Split, new DataReport())
+            : Open(options.ValData, options.Split == "train" ? "validation" : options.Split, new DataReport());
+        var validation = ResidualStream.Batches(held, options.BatchSize).Take(options.ValBatches).ToList();
+        if (options.ValData is not null) return (training, validation);
+        return (training.Skip(validation.Sum(b => b.Length)), validation);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+
+namespace Mlsae.Evaluation;
+
+/// <summary>
+/// Evaluation metrics: for each metric a per-layer array in layer order, each entry the mean of
+/// its per-batch values (as the reference logs them), plus the mean over layers.
+/// </summary>
+/// <param name="Layers">Model layer indices the rows cover.</param>
+/// <param name="Tokens">Token positions evaluated (B·T summed over batches).</param>
+/// <param name="Batches">Batches evaluated.</param>
+/// <param name="PerLayer">Metric name → per-layer values: <c>fvu</c>, <c>mse</c>, <c>l1</c>, <c>l0</c>,
+/// and with downstream metrics <c>delta_ce_loss</c>, <c>kl_div</c>, <c>logit_mse</c>, <c>ce_loss</c>, <c>ce_loss_recons</c>.</param>
+/// <param name="DeadFraction">Latents selected fewer than tokens / dead_tokens_threshold times over
+/// all evaluated tokens, at any layer (the reference's DeadLatents).</param>
+public sealed record EvalResult(int[] Layers, long Tokens, int Batches, IReadOnlyDictionary<string, double[]> PerLayer, double DeadFraction)
+{
+    /// <summary>The order metrics are printed and written in.</summary>
+    public static readonly string[] MetricOrder = ["fvu", "mse", "l1", "l0", "delta_ce_loss", "kl_div", "logit_mse", "ce_loss", "ce_loss_recons"];
+
+    /// <summary>Mean over layers of a metric.</summary>
+    public double Mean(string metric) => PerLayer[metric].Average();
+
+    /// <summary>The JSON object: <c>"fvu": [..], "fvu_mean": x, …, "dead_fraction", "layers", "tokens"</c>.</summary>
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject();
+        foreach (var name in MetricOrder.Where(PerLayer.ContainsKey))
+        {
+            json[name] = new JsonArray(PerLayer[name].Select(v => (JsonNode?)JsonValue.Create(Finite(v))).ToArray());
+            json[name + "_mean"] = Finite(Mean(name));
+        }
+        json["dead_fraction"] = DeadFraction;
+        json["layers"] = new JsonArray(Layers.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
+        json["tokens"] = Tokens;
+        json["batches"] = Batches;
+        return json;
+    }
+
+    static double? Finite(double v) => double.IsFinite(v) ? v : null;
+}

@@ -1,0 +1,33 @@
+using Mlsae.Autoencoder;
+using Mlsae.Metrics;
+using Mlsae.Models;
+using static TorchSharp.torch;
+
+namespace Mlsae.Evaluation;
+
+/// <summary>Runs an MLSAE over batches of data and collects <see cref="EvalResult"/>: the
+/// reference's test step (reconstruction, sparsity and downstream metrics) without touching the
+/// autoencoder's training state.</summary>
+public static class MlsaeEvaluator
+{
+    /// <summary>Evaluates on up to <paramref name="maxBatches"/> batches. <paramref name="progress"/> gets tokens done.</summary>
+    public static EvalResult Run(ResidualStream stream, MlsaeAutoencoder sae, IEnumerable<long[][]> batches, bool downstream,
+        double deadTokensThreshold, int maxBatches = int.MaxValue, Action<long>? progress = null)
+    {
+        var accumulator = new EvalAccumulator(stream.Layers, sae.Config.NLatents, deadTokensThreshold, sae.Config.DeadThreshold);
+        long tokens = 0;
+        foreach (var batch in batches.Take(maxBatches))
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var ids = stream.Tokens(batch);
+            var inputs = stream.Forward(ids);                                     // [L, B, T, D]
+            using var output = sae.Forward(inputs, training: false);
+            var splice = downstream ? DownstreamMetrics.Compute(stream.Model, stream.Layers, inputs, output.Recons, ids) : null;
+            accumulator.Add(inputs, output, splice);
+            tokens += ids.numel();
+            progress?.Invoke(tokens);
+        }
+        return accumulator.Result();
+    }
+}

@@ -1,0 +1,55 @@
+using static TorchSharp.torch;
+
+namespace Mlsae.Models;
+
+/// <summary>
+/// The MLSAE's input: a GPT-NeoX's block outputs for chosen layers, without gradients, with
+/// special-token positions zeroed (as the reference's <c>Transformer.forward</c>) unless disabled,
+/// cast to float32 for the autoencoder.
+/// </summary>
+public sealed class ResidualStream(GptNeoX model, IReadOnlyList<int> layers, SpecialTokens? zeroSpecial)
+{
+    /// <summary>The model.</summary>
+    public GptNeoX Model { get; } = model;
+    /// <summary>Model layer indices, one per row of the output.</summary>
+    public IReadOnlyList<int> Layers { get; } = layers;
+    /// <summary>The special tokens zeroed, or null.</summary>
+    public SpecialTokens? ZeroSpecial { get; } = zeroSpecial;
+
+    /// <summary>Runs the model. // [B, T] → [L, B, T, D] float32</summary>
+    public Tensor Forward(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var hidden = Model.Forward(tokens, Layers).HiddenStates;                     // [L, B, T, D]
+        if (ZeroSpecial is not null) hidden = ZeroSpecial.Zero(hidden, tokens.to(hidden.device));
+        return hidden.to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Groups sequences into token batches of <paramref name="batchSize"/> (the last may be
+    /// smaller, as a DataLoader without drop_last). All sequences must have one length. // [B, T]</summary>
+    public static IEnumerable<long[][]> Batches(IEnumerable<long[]> sequences, int batchSize)
+    {
+        if (batchSize <= 0) throw new MlsaeException($"--batch-size must be positive, got {batchSize}");
+        int length = -1;
+        foreach (var batch in sequences.Chunk(batchSize))
+        {
+            foreach (var s in batch)
+            {
+                if (length < 0) length = s.Length;
+                else if (s.Length != length) throw new MlsaeException($"data: sequences of different lengths ({length} and {s.Length}); pre-tokenized input must have one length");
+            }
+            yield return batch;
+        }
+    }
+
+    /// <summary>A batch as a tensor on the model's device, with ids checked against the vocabulary. // [B, T]</summary>
+    public Tensor Tokens(long[][] batch)
+    {
+        long vocab = Model.Config.VocabSize;
+        foreach (var s in batch)
+            foreach (var id in s)
+                if (id >= vocab) throw new MlsaeException($"data: token id {id} is out of range for vocab_size {vocab} (tokenizer and model disagree?)");
+        return tensor(batch.SelectMany(s => s).ToArray(), [batch.Length, batch[0].Length]).to(Model.Device);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text;
+using Mlsae.Autoencoder;
+using Mlsae.Evaluation;
+using Mlsae.IO;
+using Mlsae.Metrics;
+using Mlsae.Models;
+using static TorchSharp.torch;
+
+namespace Mlsae.Training;
+
+/// <summary>
+/// Trains an MLSAE as the reference's Lightning module does: each batch's residual stream
+/// <c>[L, B, T, D]</c> goes through the autoencoder, the loss (mean FVU over layers + AuxK) is
+/// divided by the accumulation count and backpropagated, the decoder is renormalized and its
+/// gradient projected after every backward (Lightning's <c>on_after_backward</c>), and Adam steps
+/// every <c>accumulate_grad_batches</c> batches. The pre-encoder bias starts at the geometric
+/// median of the first batch. The run folder gets metrics, validation, resumable checkpoints and
+/// the reference-format checkpoint.
+/// </summary>
+public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, MlsaeAutoencoder sae, string runDir)
+{
+    /// <summary>The <c>metrics.jsonl</c> of the run.</summary>
+    public string MetricsPath => Path.Combine(runDir, "metrics.jsonl");
+
+    /// <summary>
+    /// Runs to <see cref="TrainOptions.MaxTokens"/> or the end of the data. With
+    /// <paramref name="resume"/> the state saved in the run folder is loaded and the training
+    /// stream continues after the sequences it had consumed.
+    /// </summary>
+    public TrainingState Fit(IEnumerable<long[]> training, IReadOnlyList<long[][]> validation, bool resume,
+        Action<TrainProgress>? progress = null)
+    {
+        using var adam = new AdamOptimizer(sae.Parameters, options.Lr);
+        var state = resume ? TrainingState.Load(runDir, sae, adam) : new TrainingState(0, 0, 0, 0);
+        TruncateMetrics(state.Step);
+        var clock = Stopwatch.StartNew();
+        var aggregate = new StepAggregate();
+        int accumulated = 0;
+        foreach (var batch in ResidualStream.Batches(training.Skip(checked((int)state.Sequences)), options.BatchSize))
+        {
+            if (state.Batches >= options.TotalBatches) break;
+            TrainBatch(batch, state.Batches == 0, aggregate, state.Step);
+            state = state with { Batches = state.Batches + 1, Sequences = state.Sequences + batch.Length, Tokens = state.Tokens + batch.Length * (long)batch[0].Length };
+            if (++accumulated < options.AccumulateGradBatches && state.Batches < options.TotalBatches) continue;
+            accumulated = 0;
+            state = Step(adam, state, aggregate, validation, clock, progress);
+        }
+        if (accumulated > 0) state = Step(adam, state, aggregate, validation, clock, progress);   // the data ended mid-accumulation
+        if (state.Batches == 0) throw new MlsaeException("--data: no training batches (the data holds no full sequence after the validation part)");
+        Checkpoint(state, adam);
+        return state;
+    }
+
+    void TrainBatch(long[][] batch, bool first, StepAggregate aggregate, long step)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = stream.Forward(stream.Tokens(batch));                          // [L, B, T, D]
+        if (first) sae.InitializeBias(inputs);
+        using var output = sae.Forward(inputs, training: true);
+        var fvu = Fvu.PerLayer(inputs, output.Recons);                             // [L]
+        var mse = fvu.mean();
+        var auxk = options.AuxKCoef > 0 ? AuxKLoss.Compute(inputs, output, options.ReferenceQuirks, options.AuxKCoef) : zeros([]);
+        var total = mse + auxk;
+        double totalValue = total.item<float>();
+        if (!double.IsFinite(totalValue))
+            throw new TrainingDivergedException($"the loss became {totalValue} at step {step + 1}; training stopped, and {runDir} keeps the last good checkpoint (lower --lr?)");
+        (total / options.AccumulateGradBatches).backward();
+        sae.NormalizeDecoder();
+        sae.ProjectDecoderGradient();
+        using var _ = no_grad();
+        aggregate.Add(totalValue, mse.item<float>(), auxk.item<float>(), ToArray(fvu), ToArray(SparsityMetrics.L0(output.TopK.Values, sae.Config.DeadThreshold)),
+            output.Dead.item<float>());
+    }
+
+    static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
+
+    TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<long[][]> validation,
+        Stopwatch clock, Action<TrainProgress>? progress)
+    {
+        adam.StepOnce();
+        adam.ZeroGrad();
+        state = state with { Step = state.Step + 1 };
+        progress?.Invoke(new TrainProgress(state.Step, options.TotalSteps, state.Tokens, options.TotalBatches * options.TokensPerBatch,
+            aggregate.Empty ? double.NaN : aggregate.Loss, aggregate.Empty ? double.NaN : aggregate.FvuMean, aggregate.Dead));
+        if (state.Step % options.LogEvery == 0 && !aggregate.Empty)
+        {
+            AppendMetrics(aggregate.ToJson(state.Step, state.Tokens, clock.Elapsed.TotalSeconds).ToJsonString());
+            aggregate.Reset();
+        }
+        if (options.ValEvery > 0 && state.Step % options.ValEvery == 0 && validation.Count > 0)
+        {
+            var val = Validate(validation);
+            AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
+        }
+        if (state.Step % options.CheckpointEvery == 0) Checkpoint(state, adam);
+        return state;
+    }
+
+    /// <summary>Metrics on the validation batches, downstream ones included; the training state is untouched.</summary>
+    public EvalResult Validate(IReadOnlyList<long[][]> validation, Action<long>? progress = null) =>
+        MlsaeEvaluator.Run(stream, sae, validation, downstream: true, options.DeadTokensThreshold, progress: progress);
+
+    void Checkpoint(TrainingState state, AdamOptimizer adam)
+    {
+        MlsaeCheckpoint.Save(sae, runDir);
+        state.Save(runDir, sae, adam);
+    }
+
+    void AppendMetrics(string line) => File.AppendAllText(MetricsPath, line + "\n", new UTF8Encoding(false));
+
+    /// <summary>Drops metrics lines written after <paramref name="step"/> (by a run that was killed
+    /// after its last checkpoint), so a resumed run's file equals an uninterrupted one's.</summary>
+    void TruncateMetrics(long step)
+    {
+        if (!File.Exists(MetricsPath)) return;
+        var kept = File.ReadAllLines(MetricsPath).Where(line =>
+        {
+            try { return System.Text.Json.Nodes.JsonNode.Parse(line)?["step"]?.GetValue<long>() <= step; }
+            catch (System.Text.Json.JsonException) { return false; }   // a line cut by the kill
+        }).ToList();
+        AtomicFile.WriteText(MetricsPath, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
+    }
+}

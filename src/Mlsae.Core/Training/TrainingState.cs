@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Mlsae.Autoencoder;
+using Mlsae.IO;
+using static TorchSharp.torch;
+
+namespace Mlsae.Training;
+
+/// <summary>
+/// Everything needed to continue a run exactly, in one atomically written file
+/// (<c>state/training_state.safetensors</c>): the autoencoder's parameters, Adam's moments, the
+/// dead-latent counters, and in its metadata the progress (optimizer step, batches and sequences
+/// consumed). Nothing else in training is random, so no RNG state is needed beyond the seed.
+/// </summary>
+public sealed record TrainingState(long Step, long Batches, long Sequences, long Tokens)
+{
+    /// <summary>The state file of a run folder.</summary>
+    public static string PathIn(string runDir) => Path.Combine(runDir, "state", "training_state.safetensors");
+
+    /// <summary>Writes the state.</summary>
+    public void Save(string runDir, MlsaeAutoencoder sae, AdamOptimizer adam)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["encoder"] = sae.Encoder.detach().cpu(),
+            ["decoder"] = sae.Decoder.detach().cpu(),
+            ["pre_encoder_bias"] = sae.PreEncoderBias.detach().cpu(),
+            ["last_nonzero"] = sae.DeadLatents.LastNonzero.cpu(),
+            ["tokens_since_fired"] = sae.DeadLatents.TokensSinceFired.cpu(),
+        };
+        for (int i = 0; i < adam.ExpAvg.Length; i++)
+        {
+            tensors[$"adam.exp_avg.{i}"] = adam.ExpAvg[i].cpu();
+            tensors[$"adam.exp_avg_sq.{i}"] = adam.ExpAvgSq[i].cpu();
+        }
+        var metadata = new Dictionary<string, string>
+        {
+            ["step"] = Step.ToString(), ["batches"] = Batches.ToString(), ["sequences"] = Sequences.ToString(),
+            ["tokens"] = Tokens.ToString(), ["adam_step"] = adam.Step.ToString(),
+        };
+        var path = PathIn(runDir);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        SafeTensorsWriter.Write(path, tensors, metadata);
+    }
+
+    /// <summary>Reads the state into <paramref name="sae"/> and <paramref name="adam"/>.</summary>
+    public static TrainingState Load(string runDir, MlsaeAutoencoder sae, AdamOptimizer adam)
+    {
+        var path = PathIn(runDir);
+        if (!File.Exists(path)) throw new MlsaeException($"--resume: {path} not found (the run has no checkpoint yet)");
+        using var file = SafeTensorsFile.Open(path);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Tensor Read(string name, Tensor like)
+        {
+            if (!file.Names.Contains(name)) throw new MlsaeException($"{path}: missing '{name}'");
+            var t = file.Read(name);
+            if (!t.shape.SequenceEqual(like.shape)) throw new MlsaeException($"{path}: '{name}' has shape {Tensors.Shapes.Format(t.shape)}, the run's autoencoder {Tensors.Shapes.Format(like.shape)}");
+            return t.to(like.dtype, like.device);
+        }
+        sae.Encoder.copy_(Read("encoder", sae.Encoder));
+        sae.Decoder.copy_(Read("decoder", sae.Decoder));
+        sae.PreEncoderBias.copy_(Read("pre_encoder_bias", sae.PreEncoderBias));
+        sae.DeadLatents.Load(Read("last_nonzero", sae.DeadLatents.LastNonzero), Read("tokens_since_fired", sae.DeadLatents.TokensSinceFired));
+        for (int i = 0; i < adam.ExpAvg.Length; i++)
+        {
+            adam.ExpAvg[i].copy_(Read($"adam.exp_avg.{i}", adam.ExpAvg[i]));
+            adam.ExpAvgSq[i].copy_(Read($"adam.exp_avg_sq.{i}", adam.ExpAvgSq[i]));
+        }
+        long Meta(string key) => file.Metadata.TryGetValue(key, out var v) && long.TryParse(v, out var n) ? n
+            : throw new MlsaeException($"{path}: missing '{key}' in its metadata");
+        adam.Step = Meta("adam_step");
+        return new TrainingState(Meta("step"), Meta("batches"), Meta("sequences"), Meta("tokens"));
+    }
+}

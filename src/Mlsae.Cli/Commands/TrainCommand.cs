@@ -15,10 +15,10 @@ public static class TrainCommand
     public static Command Create(CliConsole console)
     {
         var model = CommonOptions.Model();
+        model.Required = false;
         var revision = CommonOptions.Revision();
         var layers = CommonOptions.Layers();
         var data = new DataOptions();
-        data.Data.Required = true;
         var valData = new Option<string?>("--val-data") { Description = "Validation data (default: the first --val-batches batches of --data, held out from training)" };
         var valBatches = new Option<int>("--val-batches") { Description = "Batches per validation", DefaultValueFactory = _ => 4 };
         var output = new Option<string>("--out") { Description = "Run folder", Required = true };
@@ -60,6 +60,8 @@ public static class TrainCommand
             }
             else
             {
+                if (parse.GetValue(model) is null) throw new MlsaeException("--model is required (unless --resume)");
+                if (parse.GetValue(data.Data) is null) throw new MlsaeException("--data is required (unless --resume)");
                 if (RunFolder.IsRun(runDir)) throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
                 int auxkValue = parse.GetValue(auxk);
                 if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");

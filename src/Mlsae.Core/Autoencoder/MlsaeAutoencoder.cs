@@ -129,6 +129,7 @@ public sealed class MlsaeAutoencoder : IDisposable
     /// <summary>Rescales every latent's decoder vector to unit norm (the reference's <c>unit_norm_decoder</c>).</summary>
     public void NormalizeDecoder()
     {
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         Decoder.div_(Decoder.norm(1, keepdim: true));
     }
@@ -137,6 +138,7 @@ public sealed class MlsaeAutoencoder : IDisposable
     /// vector (the reference's <c>unit_norm_decoder_gradient</c>).</summary>
     public void ProjectDecoderGradient()
     {
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         var grad = Decoder.grad;
         if (grad is null) return;

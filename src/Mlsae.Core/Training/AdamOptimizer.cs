@@ -60,6 +60,7 @@ public sealed class AdamOptimizer : IDisposable
     /// <summary>Clears the gradients.</summary>
     public void ZeroGrad()
     {
+        using var scope = NewDisposeScope();   // each .grad is a fresh handle
         foreach (var p in parameters) p.grad?.zero_();
     }
 

@@ -1,0 +1,94 @@
+using Mlsae.Autoencoder;
+using Mlsae.Metrics;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Mlsae.Tests.Autoencoder;
+
+/// <summary>The consistent semantics (the default) next to the reference's, and the two kernels against each other.</summary>
+public class MlsaeConsistentTests
+{
+    static MlsaeAutoencoder Reference(DeadLatentRule rule) => MlsaeCheckpoint.Load(Fixtures.Path("mlsae", "sae_checkpoint"), rule).Autoencoder;
+
+    [Fact]
+    public void ConsistentAuxKModelsTheStandardizedErrorWithoutTheBias()
+    {
+        using var scope = NewDisposeScope();
+        var g = Fixtures.ReadAll(Fixtures.Path("mlsae", "mlsae_golden.safetensors"));
+        using var sae = Reference(new DeadLatentRule(false, 2));
+        sae.DeadLatents.Load(g["state.last_nonzero_after_call1"], null);
+        var x = g["inputs"];
+        var output = sae.Forward(x, training: true);
+        // By hand from the fixture: standardized recons = (recons − mean) / std… but the reference
+        // de-standardizes with std (no eps) while standardizing with std + eps, so undo exactly that.
+        var mean = g["stats.mean"];
+        var std = g["stats.std"];
+        var standardizedRecons = (g["recons"] - mean) / std;
+        var error = g["standardized_inputs"] - standardizedRecons;
+        var auxkRecons = g["auxk_recons"] - g["params.pre_encoder_bias"];
+        Fixtures.AssertClose(error, output.StandardizedError!, 1e-4, 0, "standardized error");
+        Fixtures.AssertClose(auxkRecons, output.AuxKRecons!, 1e-5, 0, "auxk recons without bias");
+        var expected = ((error - auxkRecons).pow(2).mean() / (error - error.mean([-1], keepdim: true)).pow(2).mean()) / 32;
+        var actual = AuxKLoss.Compute(x, output, referenceQuirks: false, 1.0 / 32);
+        Fixtures.AssertClose(expected, actual, 0, 1e-4, "consistent auxk loss");
+        Assert.True(Math.Abs(actual.item<float>() - g["loss.auxk"].item<float>()) > 1e-4, "the consistent loss differs from the reference's");
+    }
+
+    [Fact]
+    public void DeadLatentsCountTokensByDefaultAndCallsWithReferenceQuirks()
+    {
+        using var scope = NewDisposeScope();
+        var g = Fixtures.ReadAll(Fixtures.Path("mlsae", "mlsae_golden.safetensors"));
+        var x = g["inputs"];                                         // [2, 2, 19, 48]: 38 tokens per call
+        using var byTokens = Reference(new DeadLatentRule(true, 76));
+        using (no_grad())
+        {
+            byTokens.Forward(x, training: true).Dispose();
+            Assert.Equal(0, byTokens.DeadLatents.Mask().sum().item<long>());   // 38 tokens < 76
+            byTokens.Forward(x, training: true).Dispose();
+            Assert.Equal(g["call2.dead_mask"].data<bool>().ToArray(), byTokens.DeadLatents.Mask().data<bool>().ToArray());  // 76 tokens
+            Assert.Equal(g["state.last_nonzero_after_call2"].data<long>().ToArray(), byTokens.DeadLatents.LastNonzero.data<long>().ToArray());
+            // Evaluation does not advance the counters.
+            byTokens.Forward(x, training: false).Dispose();
+            Assert.Equal(g["state.last_nonzero_after_call2"].data<long>().ToArray(), byTokens.DeadLatents.LastNonzero.data<long>().ToArray());
+        }
+        Assert.Equal(new DeadLatentRule(false, 76), DeadLatentRule.Reference(10_000_000, 1, 2048, 64));
+    }
+
+    [Fact]
+    public void BiasStartsAtTheGeometricMedianOfStandardizedOrRawInputs()
+    {
+        using var scope = NewDisposeScope();
+        var g = Fixtures.ReadAll(Fixtures.Path("mlsae", "mlsae_golden.safetensors"));
+        using var sae = Reference(new DeadLatentRule(true, 10));
+        sae.ReferenceQuirks = true;
+        sae.InitializeBias(g["inputs"]);
+        Fixtures.AssertClose(g["geometric_median"], sae.PreEncoderBias, 1e-5, 0, "raw median (reference)");
+        sae.ReferenceQuirks = false;
+        sae.InitializeBias(g["inputs"]);
+        Fixtures.AssertClose(MlsaeAutoencoder.GeometricMedian(g["standardized_inputs"]), sae.PreEncoderBias, 1e-5, 0, "standardized median");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SparseKernelsGiveTheDenseGradientsOnRandomData(bool quirks)
+    {
+        using var scope = NewDisposeScope();
+        var config = new MlsaeConfig { NInputs = 24, NLatents = 96, K = 5, AuxK = 20, DeadStepsThreshold = 1 };
+        var x = randn([3, 2, 7, 24], generator: new Generator(11));
+        var grads = new List<Tensor[]>();
+        foreach (var kernels in new[] { MlsaeKernels.Sparse, MlsaeKernels.Dense })
+        {
+            using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(false, 1), seed: 4);
+            sae.Kernels = kernels;
+            sae.ReferenceQuirks = quirks;
+            sae.InitializeBias(x);
+            var output = sae.Forward(x, training: true);   // threshold 1: every latent that did not fire is dead
+            (Fvu.Loss(x, output.Recons) + AuxKLoss.Compute(x, output, quirks, 1.0 / 32)).backward();
+            grads.Add(sae.Parameters.Select(p => p.grad!.clone()).ToArray());
+        }
+        for (int i = 0; i < 3; i++) Fixtures.AssertClose(grads[1][i], grads[0][i], 1e-6, 1e-5, $"parameter {i}");
+        Assert.True(grads[0][0].abs().sum().item<float>() > 0);
+    }
+}

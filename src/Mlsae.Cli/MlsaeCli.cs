@@ -18,6 +18,8 @@ public static class MlsaeCli
             DataCommand.Create(console),
             TrainCommand.Create(console),
             EvalCommand.Create(console),
+            TrainTokenizerCommand.Create(console),
+            PretrainCommand.Create(console),
         };
         var result = root.Parse(args);
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

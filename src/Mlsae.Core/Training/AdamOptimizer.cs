@@ -4,14 +4,19 @@ using static TorchSharp.torch;
 namespace Mlsae.Training;
 
 /// <summary>
-/// Adam as <c>torch.optim.Adam</c> computes it (no weight decay, no amsgrad), written out so its
-/// moments and step count save into and load from a checkpoint exactly:
+/// Adam as <c>torch.optim.Adam</c> computes it (no amsgrad), or AdamW with a decoupled weight
+/// decay (<c>p ← p·(1 − lr·λ)</c> before the update, as <c>torch.optim.AdamW</c>) for the
+/// parameters given as decayed. Written out so moments and step count save and load exactly:
 /// <c>m ← β₁m + (1−β₁)g</c>, <c>v ← β₂v + (1−β₂)g²</c>,
 /// <c>p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)</c>.
 /// </summary>
 public sealed class AdamOptimizer : IDisposable
 {
     readonly IReadOnlyList<Parameter> parameters;
+    readonly IReadOnlySet<int> decayed;
+
+    /// <summary>Decoupled weight decay λ (AdamW) for the decayed parameters.</summary>
+    public double WeightDecay { get; }
 
     /// <summary>Learning rate.</summary>
     public double LearningRate { get; set; }
@@ -29,9 +34,12 @@ public sealed class AdamOptimizer : IDisposable
     public Tensor[] ExpAvgSq { get; }
 
     /// <summary>Creates the optimizer with zero moments.</summary>
-    public AdamOptimizer(IReadOnlyList<Parameter> parameters, double learningRate, double eps = 6.25e-10)
+    public AdamOptimizer(IReadOnlyList<Parameter> parameters, double learningRate, double eps = 6.25e-10,
+        double weightDecay = 0, IReadOnlySet<int>? decayed = null)
     {
         this.parameters = parameters;
+        WeightDecay = weightDecay;
+        this.decayed = decayed ?? new HashSet<int>();
         LearningRate = learningRate;
         Eps = eps;
         ExpAvg = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
@@ -50,6 +58,7 @@ public sealed class AdamOptimizer : IDisposable
         {
             var grad = parameters[i].grad;
             if (grad is null) continue;
+            if (WeightDecay > 0 && decayed.Contains(i)) parameters[i].mul_(1 - LearningRate * WeightDecay);
             ExpAvg[i].mul_(Beta1).add_(grad, alpha: 1 - Beta1);
             ExpAvgSq[i].mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
             var denom = (ExpAvgSq[i].sqrt() / Math.Sqrt(correction2)).add_(Eps);

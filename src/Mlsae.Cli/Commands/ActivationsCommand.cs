@@ -39,7 +39,8 @@ public static class ActivationsCommand
         {
             var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(device)!, parse.GetValue(dtype)!);
             var outPath = parse.GetValue(output)!;
-            var folder = ModelResolver.Resolve(parse.GetValue(model)!, parse.GetValue(revision)!, NewHubClient(console));
+            var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
+            var folder = EmbeddedDefaults.Folder(modelName) ?? ModelResolver.Resolve(modelName, parse.GetValue(revision)!, NewHubClient(console));
             var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, folder, console);
             using var gpt = GptNeoXLoader.Load(folder, dev, type);
             var selected = CommonOptions.ParseLayers(parse.GetValue(layers), gpt.Config.NumHiddenLayers);
@@ -54,7 +55,7 @@ public static class ActivationsCommand
             SafeTensorsWriter.Write(outPath, tensors, new Dictionary<string, string>
             {
                 ["format"] = "pt",
-                ["model"] = parse.GetValue(model)!,
+                ["model"] = modelName,
                 ["layers"] = string.Join(",", selected),
                 ["dtype"] = DTypes.Name(type),
                 ["skip_special_tokens"] = (special is not null).ToString().ToLowerInvariant(),
@@ -70,7 +71,7 @@ public static class ActivationsCommand
         Option<string?> tokenizer, Option<int> limit, string modelFolder, CliConsole console)
     {
         var given = new[] { parse.GetValue(input) is not null, parse.GetValue(text) is not null, parse.GetValue(data.Data) is not null };
-        if (given.Count(g => g) != 1) throw new MlsaeException("give exactly one of --input, --text and --data");
+        if (given.Count(g => g) > 1) throw new MlsaeException("give at most one of --input, --text and --data");
         if (parse.GetValue(input) is string path) return TokenIdsJsonl.Read(path);
         Tokenization.Tokenizer LoadTokenizer() => Tokenization.Tokenizer.Load(parse.GetValue(tokenizer) is string t
             ? ModelResolver.ResolveTokenizer(t, "main", NewHubClient(console)) : modelFolder);
@@ -80,10 +81,11 @@ public static class ActivationsCommand
             if (ids.Length == 0) throw new MlsaeException("--text: the text has no tokens");
             return [ids];
         }
+        if (!given.Any(g => g)) EmbeddedDefaults.Data(null, console, heldOut: true);
         int cap = parse.GetValue(limit);
         if (cap <= 0) throw new MlsaeException($"--limit must be positive, got {cap}");
         var report = new DataReport();
-        var sequences = data.Sequences(parse, LoadTokenizer, report, console).Take(cap).ToList();
+        var sequences = data.Sequences(parse, LoadTokenizer, report, console, DataSource.EmbeddedHeldOut).Take(cap).ToList();
         if (sequences.Count == 0) throw new MlsaeException($"--data: no sequences of {data.ParseMaxLength(parse)} tokens ({report.Summary()})");
         console.Error.WriteLine($"data: {sequences.Count} sequences ({report.Summary()})");
         return sequences;

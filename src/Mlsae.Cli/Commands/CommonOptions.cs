@@ -8,10 +8,9 @@ namespace Mlsae.Cli.Commands;
 public static class CommonOptions
 {
     /// <summary><c>--model</c>: a local HF model folder or a hub id.</summary>
-    public static Option<string> Model() => new("--model")
+    public static Option<string?> Model() => new("--model")
     {
-        Description = "Local HF model folder (config.json + weights) or hub id such as EleutherAI/pythia-70m-deduped",
-        Required = true,
+        Description = "Local HF model folder (config.json + weights) or hub id such as EleutherAI/pythia-70m-deduped (default: the embedded model)",
     };
 
     /// <summary><c>--revision</c> of a hub model.</summary>

@@ -13,7 +13,7 @@ public sealed class DataOptions
     /// <summary><c>--data</c>.</summary>
     public Option<string?> Data { get; } = new("--data")
     {
-        Description = "Text data: .txt/.jsonl/.jsonl.zst/.parquet file, folder or glob, pre-tokenized JSONL ({\"input_ids\": [..]}), or a hub dataset id (org/name)",
+        Description = "Text data: .txt/.jsonl/.jsonl.zst/.parquet file, folder or glob, pre-tokenized JSONL ({\"input_ids\": [..]}), a hub dataset id (org/name), or embedded / embedded:heldout (the synthetic corpus)",
     };
     /// <summary><c>--split</c> of a hub dataset.</summary>
     public Option<string> Split { get; } = new("--split") { Description = "Split of a hub dataset", DefaultValueFactory = _ => "train" };
@@ -56,9 +56,9 @@ public sealed class DataOptions
 
     /// <summary>The sequences <c>--data</c> names; <paramref name="tokenizer"/> loads the tokenizer
     /// when the source is text.</summary>
-    public IEnumerable<long[]> Sequences(ParseResult parse, Func<Tokenizer> tokenizer, DataReport report, CliConsole console)
+    public IEnumerable<long[]> Sequences(ParseResult parse, Func<Tokenizer> tokenizer, DataReport report, CliConsole console, string? fallback = null)
     {
-        var data = parse.GetValue(Data) ?? throw new MlsaeException("--data is required");
+        var data = parse.GetValue(Data) ?? fallback ?? throw new MlsaeException("--data is required");
         var source = new DataSource(data, parse.GetValue(Split)!, parse.GetValue(Revision)!);
         var options = new DocumentOptions(parse.GetValue(TextField)!, parse.GetValue(SkipBadLines));
         HubClient? hub = null;

@@ -19,7 +19,6 @@ public static class EvalCommand
         var layers = CommonOptions.Layers();
         var sae = new SaeOptions();
         var data = new DataOptions();
-        data.Data.Required = true;
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences per batch", DefaultValueFactory = _ => 1 };
         var maxTokens = new Option<long>("--max-tokens") { Description = "Tokens to evaluate on", DefaultValueFactory = _ => 1_000_000 };
         var deadTokens = new Option<long?>("--dead-tokens-threshold") { Description = "Dead if selected fewer than tokens / this times (default: the run's, else 10M)" };
@@ -39,7 +38,7 @@ public static class EvalCommand
             var (dev, _) = CommonOptions.ParseCompute(parse.GetValue(device)!, parse.GetValue(dtype)!);
             using var resolved = sae.Load(parse, console, dev);
             var run = resolved.Run;
-            using var context = ModelContext.Open(resolved.Model(parse.GetValue(model)), parse.GetValue(revision)!, resolved.LayerList(parse.GetValue(layers)),
+            using var context = ModelContext.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!, resolved.LayerList(parse.GetValue(layers)),
                 parse.GetValue(device)!, parse.GetValue(dtype)!, !parse.GetValue(noSkip) && (run?.SkipSpecialTokens ?? true), console);
             if (context.Model.Config.HiddenSize != resolved.Autoencoder.Config.NInputs)
                 throw new MlsaeException($"--sae: the SAE reads {resolved.Autoencoder.Config.NInputs}-dimensional vectors but {context.Name} has hidden_size {context.Model.Config.HiddenSize}");
@@ -49,7 +48,7 @@ public static class EvalCommand
             if (tokens <= 0) throw new MlsaeException($"--max-tokens must be positive, got {tokens}");
             int maxLength = parse.GetResult(data.MaxLength) is not { Implicit: false } && run is not null ? run.MaxLength : data.ParseMaxLength(parse);
             var report = new DataReport();
-            var source = new DataSource(parse.GetValue(data.Data)!, parse.GetValue(data.Split)!, parse.GetValue(data.Revision)!);
+            var source = new DataSource(EmbeddedDefaults.Data(parse.GetValue(data.Data), console, heldOut: true), parse.GetValue(data.Split)!, parse.GetValue(data.Revision)!);
             var sequences = SequenceStream.Open(source, context.Tokenizer, maxLength, new DocumentOptions(parse.GetValue(data.TextField)!, parse.GetValue(data.SkipBadLines)),
                 report, () => ActivationsCommand.NewHubClient(console));
             int maxBatches = (int)Math.Min(int.MaxValue, (tokens + (long)batch * maxLength - 1) / ((long)batch * maxLength));

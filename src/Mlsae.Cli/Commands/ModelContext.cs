@@ -22,7 +22,7 @@ sealed class ModelContext : IDisposable
     public static ModelContext Open(string model, string revision, string? layers, string device, string dtype, bool skipSpecialTokens, CliConsole console)
     {
         var (dev, type) = CommonOptions.ParseCompute(device, dtype);
-        var folder = ModelResolver.Resolve(model, revision, ActivationsCommand.NewHubClient(console));
+        var folder = EmbeddedDefaults.Folder(model) ?? ModelResolver.Resolve(model, revision, ActivationsCommand.NewHubClient(console));
         var gpt = GptNeoXLoader.Load(folder, dev, type);
         return new ModelContext
         {

@@ -21,8 +21,7 @@ sealed class SaeOptions
     public sealed record Resolved(MlsaeAutoencoder Autoencoder, string Folder, TrainOptions? Run, string? ModelName, int[]? Layers) : IDisposable
     {
         /// <summary>The model to run: --model, else the run's or checkpoint's.</summary>
-        public string Model(string? given) => given ?? Run?.Model ?? ModelName
-            ?? throw new MlsaeException("--model is required: the SAE is a bare checkpoint that does not name its model");
+        public string? Model(string? given) => given ?? Run?.Model ?? ModelName;
 
         /// <summary>The layers: --layers, else the run's.</summary>
         public string? LayerList(string? given) => given ?? ((Run?.Layers ?? Layers) is int[] l ? string.Join(",", l) : null);

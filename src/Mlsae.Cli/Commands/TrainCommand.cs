@@ -15,7 +15,6 @@ public static class TrainCommand
     public static Command Create(CliConsole console)
     {
         var model = CommonOptions.Model();
-        model.Required = false;
         var revision = CommonOptions.Revision();
         var layers = CommonOptions.Layers();
         var data = new DataOptions();
@@ -60,14 +59,13 @@ public static class TrainCommand
             }
             else
             {
-                if (parse.GetValue(model) is null) throw new MlsaeException("--model is required (unless --resume)");
-                if (parse.GetValue(data.Data) is null) throw new MlsaeException("--data is required (unless --resume)");
                 if (RunFolder.IsRun(runDir)) throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
                 int auxkValue = parse.GetValue(auxk);
                 if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");
+                var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
                 options = new TrainOptions
                 {
-                    Model = parse.GetValue(model)!, Revision = parse.GetValue(revision)!, Data = parse.GetValue(data.Data)!,
+                    Model = modelName, Revision = parse.GetValue(revision)!, Data = EmbeddedDefaults.Data(parse.GetValue(data.Data), console),
                     Split = parse.GetValue(data.Split)!, DataRevision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
                     SkipBadLines = parse.GetValue(data.SkipBadLines), ValData = parse.GetValue(valData), ValBatches = parse.GetValue(valBatches),
                     MaxLength = data.ParseMaxLength(parse), BatchSize = parse.GetValue(batchSize), AccumulateGradBatches = parse.GetValue(accumulate),
@@ -77,7 +75,12 @@ public static class TrainCommand
                     SkipSpecialTokens = !parse.GetValue(noSkip), Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, DType = parse.GetValue(dtype)!,
                     LogEvery = parse.GetValue(logEvery), ValEvery = parse.GetValue(valEvery), CheckpointEvery = parse.GetValue(checkpointEvery),
                     ReferenceQuirks = parse.GetValue(quirks),
-                }.Validate();
+                };
+                if (modelName == EmbeddedDefaults.Name)
+                    options = EmbeddedRun(options, parse, [(data.MaxLength, "max_length"), (batchSize, "batch_size"), (accumulate, "accumulate_grad_batches"),
+                        (maxTokens, "max_tokens"), (expansion, "expansion_factor"), (k, "k"), (auxk, "auxk"), (lr, "lr"), (deadTokens, "dead_tokens_threshold"),
+                        (valEvery, "val_every"), (valBatches, "val_batches"), (checkpointEvery, "checkpoint_every"), (logEvery, "log_every")], console);
+                options = options.Validate();
             }
             using var context = ModelContext.Open(options.Model, options.Revision, options.Layers is null ? parse.GetValue(layers) : string.Join(",", options.Layers),
                 options.Device, options.DType, options.SkipSpecialTokens, console);
@@ -85,6 +88,32 @@ public static class TrainCommand
             return Run(options, context, runDir, resuming, console);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The embedded model's own defaults, for every option the user left out: sized so that the
+    /// README's first command trains a good MLSAE over all layers in a few minutes on 2 cores (the
+    /// reference's 131k tokens per optimizer step would allow only a handful of steps).
+    /// </summary>
+    internal static readonly TrainOptions EmbeddedRunDefaults = new()
+    {
+        Model = EmbeddedDefaults.Name, Data = DataSource.Embedded, MaxLength = 128, BatchSize = 8, AccumulateGradBatches = 1, MaxTokens = 1_500_000,
+        ExpansionFactor = 8, K = 16, AuxK = 64, Lr = 1e-3, DeadTokensThreshold = 200_000, ValEvery = 250, ValBatches = 8, CheckpointEvery = 100, LogEvery = 10,
+    };
+
+    static TrainOptions EmbeddedRun(TrainOptions options, ParseResult parse, (Option Option, string Json)[] tuned, CliConsole console)
+    {
+        var given = System.Text.Json.Nodes.JsonNode.Parse(options.ToJson())!.AsObject();
+        var defaults = System.Text.Json.Nodes.JsonNode.Parse(EmbeddedRunDefaults.ToJson())!.AsObject();
+        var replaced = new List<string>();
+        foreach (var (option, json) in tuned)
+            if (EmbeddedDefaults.Implicit(parse, option))
+            {
+                given[json] = defaults[json]!.DeepClone();
+                replaced.Add($"{option.Name} {defaults[json]}");
+            }
+        console.Error.WriteLine($"embedded run defaults: {string.Join(", ", replaced)}");
+        return System.Text.Json.JsonSerializer.Deserialize<TrainOptions>(given.ToJsonString())!;
     }
 
     static int Run(TrainOptions options, ModelContext context, string runDir, bool resuming, CliConsole console)

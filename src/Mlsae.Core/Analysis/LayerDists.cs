@@ -1,0 +1,127 @@
+using Mlsae.IO;
+using static TorchSharp.torch;
+
+namespace Mlsae.Analysis;
+
+/// <summary>
+/// How each latent's TopK activations are distributed over layers (the reference's
+/// <c>mlsae/analysis/dists.py</c>): per layer and latent, how many (token, TopK slot) pairs picked
+/// the latent (<c>counts</c>) and the sum of their raw, pre-ReLU values (<c>totals</c>). Totals
+/// are accumulated as 128-bit fixed point (64 fractional bits) with every value converted on its
+/// own, so sums do not depend on order: shards of the data merge into exactly the file one run
+/// over all of it writes.
+/// </summary>
+public sealed class LayerDists
+{
+    /// <summary>Fractional bits of the fixed-point totals.</summary>
+    const int FractionBits = 64;
+    static readonly double Scale = Math.Pow(2, FractionBits);
+
+    readonly long[] counts;
+    readonly Int128[] totals;
+
+    /// <summary>Layers (rows).</summary>
+    public int Layers { get; }
+    /// <summary>Latents (columns).</summary>
+    public int Latents { get; }
+    /// <summary>Token positions added.</summary>
+    public long Tokens { get; private set; }
+
+    /// <summary>An empty accumulator.</summary>
+    public LayerDists(int layers, int latents)
+    {
+        Layers = layers;
+        Latents = latents;
+        counts = new long[layers * latents];
+        totals = new Int128[layers * latents];
+    }
+
+    /// <summary>Adds one batch of TopK values and indices. // [L, B, T, K] each</summary>
+    public void Add(Tensor values, Tensor indices)
+    {
+        Tensors.Shapes.Check(values, "topk values", Layers, -1, -1, -1);
+        var v = values.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        var i = indices.to(ScalarType.Int64).cpu().contiguous().data<long>().ToArray();
+        long perLayer = v.Length / Layers;
+        for (int l = 0; l < Layers; l++)
+            for (long j = l * perLayer; j < (l + 1) * perLayer; j++)
+            {
+                int cell = l * Latents + (int)i[j];
+                counts[cell]++;
+                totals[cell] += ToFixed(v[j]);
+            }
+        Tokens += values.shape[1] * values.shape[2];
+    }
+
+    static Int128 ToFixed(float value) => (Int128)((double)value * Scale);
+
+    static double ToDouble(Int128 value) => (double)value / Scale;
+
+    /// <summary>Adds another accumulator's counts and totals (same shape).</summary>
+    public void Merge(LayerDists other)
+    {
+        if (other.Layers != Layers || other.Latents != Latents)
+            throw new MlsaeException($"dists merge: shapes differ ([{Layers}, {Latents}] and [{other.Layers}, {other.Latents}])");
+        for (int c = 0; c < counts.Length; c++)
+        {
+            counts[c] += other.counts[c];
+            totals[c] += other.totals[c];
+        }
+        Tokens += other.Tokens;
+    }
+
+    /// <summary>Counts. // [L, F]</summary>
+    public long Count(int layer, int latent) => counts[layer * Latents + latent];
+
+    /// <summary>Totals. // [L, F]</summary>
+    public double Total(int layer, int latent) => ToDouble(totals[layer * Latents + latent]);
+
+    /// <summary>The derived statistics (float64).</summary>
+    public LayerDistStats Stats() => LayerDistStats.From(this);
+
+    /// <summary>Writes <c>counts</c> (I64), <c>totals</c> (F64), their exact form and the derived
+    /// per-latent statistics, with <paramref name="metadata"/>.</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string> metadata)
+    {
+        using var scope = NewDisposeScope();
+        var stats = Stats();
+        var hi = new long[totals.Length];
+        var lo = new long[totals.Length];
+        for (int c = 0; c < totals.Length; c++)
+        {
+            hi[c] = (long)(totals[c] >> 64);
+            lo[c] = (long)(ulong)(totals[c] & ulong.MaxValue);
+        }
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["counts"] = tensor(counts, [Layers, Latents]),
+            ["totals"] = tensor(Enumerable.Range(0, totals.Length).Select(c => ToDouble(totals[c])).ToArray(), [Layers, Latents]),
+            ["totals_fixed64"] = stack([tensor(hi, [Layers, Latents]), tensor(lo, [Layers, Latents])], -1),
+            ["layer_mean"] = tensor(stats.LayerMean),
+            ["layer_var"] = tensor(stats.LayerVar),
+            ["layer_std"] = tensor(stats.LayerStd),
+        };
+        var meta = new Dictionary<string, string>(metadata) { ["tokens"] = Tokens.ToString(), ["fraction_bits"] = FractionBits.ToString() };
+        SafeTensorsWriter.Write(path, tensors, meta);
+    }
+
+    /// <summary>Reads a file written by <see cref="Save"/>.</summary>
+    public static (LayerDists Dists, IReadOnlyDictionary<string, string> Metadata) Load(string path)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        using var scope = NewDisposeScope();
+        foreach (var name in new[] { "counts", "totals_fixed64" })
+            if (!file.Names.Contains(name)) throw new MlsaeException($"{path}: no '{name}' (not a file written by mlsae dists)");
+        var shape = file.Shape("counts");
+        if (shape.Length != 2) throw new MlsaeException($"{path}: counts must be [L, F]");
+        var dists = new LayerDists((int)shape[0], (int)shape[1]);
+        file.Read("counts").data<long>().ToArray().CopyTo(dists.counts, 0);
+        var fixedPoint = file.Read("totals_fixed64");
+        Tensors.Shapes.Check(fixedPoint, $"{path}: totals_fixed64", shape[0], shape[1], 2);
+        var parts = fixedPoint.data<long>().ToArray();
+        for (int c = 0; c < dists.totals.Length; c++)
+            dists.totals[c] = ((Int128)parts[2 * c] << 64) | (ulong)parts[2 * c + 1];
+        dists.Tokens = file.Metadata.TryGetValue("tokens", out var t) && long.TryParse(t, out var n) ? n : 0;
+        return (dists, file.Metadata);
+    }
+}

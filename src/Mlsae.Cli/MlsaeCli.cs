@@ -20,6 +20,15 @@ public static class MlsaeCli
             EvalCommand.Create(console),
             TrainTokenizerCommand.Create(console),
             PretrainCommand.Create(console),
+            DistsCommand.Create(console),
+            VariancesCommand.Create(console),
+            ResidCosSimCommand.Create(console),
+            MmcsCommand.Create(console),
+            EmbedCosSimCommand.Create(console),
+            ExamplesCommand.Create(console),
+            LatentsCommand.Create(console),
+            PromptCommand.Create(console),
+            ReportCommand.Create(console),
         };
         var result = root.Parse(args);
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

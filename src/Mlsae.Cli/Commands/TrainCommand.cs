@@ -152,8 +152,39 @@ public static class TrainCommand
                 $"data {options.Data}, max_length {options.MaxLength}; validation {(options.ValData ?? "held out from the start of the training stream")}",
             ]));
         }
-        console.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl{(validation.Count > 0 ? ", eval.json, summary.md" : "")}");
+        if (validation.Count > 0) Analyse(options, context, sae, validation, runDir, console);
+        console.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl"
+            + (validation.Count > 0 ? ", eval.json, summary.md, dists (+ heatmap), variances.json, report.html" : ""));
         return 0;
+    }
+
+    /// <summary>The latent distributions over layers and the variance ratios on the validation
+    /// batches, their figures, and the HTML report: what the README's first command shows.</summary>
+    static void Analyse(TrainOptions options, ModelContext context, MlsaeAutoencoder sae, IReadOnlyList<long[][]> validation, string runDir, CliConsole console)
+    {
+        var dists = new Analysis.LayerDists(context.Layers.Length, sae.Config.NLatents);
+        var variances = new Analysis.LayerVariances(context.Layers.Length, sae.Config.NLatents);
+        foreach (var batch in validation)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            using var _ = TorchSharp.torch.no_grad();
+            using var output = sae.Forward(context.Stream.Forward(context.Stream.Tokens(batch)), training: false);
+            dists.Add(output.TopKRaw, output.TopK.Indices);
+            variances.Add(output.TopKRaw, output.TopK.Indices);
+        }
+        var meta = new Dictionary<string, string>
+        {
+            ["model"] = options.Model, ["sae"] = runDir, ["layers"] = string.Join(",", context.Layers), ["data"] = options.ValData ?? options.Data + " (held out)",
+            ["max_length"] = options.MaxLength.ToString(), ["batch_size"] = options.BatchSize.ToString(), ["shard"] = "0/1",
+        };
+        DistsCommand.Write(dists, meta, Path.Combine(runDir, "dists.safetensors"), figures: true, console);
+        var json = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (k, v) in variances.Result()) json[k] = v;
+        json["batches"] = variances.Batches;
+        json["batch_size"] = options.BatchSize;
+        json["max_length"] = options.MaxLength;
+        AtomicFile.WriteText(Path.Combine(runDir, "variances.json"), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        ReportCommand.Write(runDir, Path.Combine(runDir, "report.html"));
     }
 
     /// <summary>The training stream and the validation batches (held out from its start unless --val-data is given).</summary>

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using Mlsae.Autoencoder;
+using Mlsae.Data;
+using Mlsae.Models;
+
+namespace Mlsae.Cli.Commands;
+
+/// <summary>The options every data-reading analysis command shares (as <c>mlsae eval</c>'s), and
+/// the session they open: the SAE, the model and the batches of this shard.</summary>
+sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_000)
+{
+    public Option<string?> Model { get; } = CommonOptions.Model();
+    public Option<string> Revision { get; } = CommonOptions.Revision();
+    public Option<string?> Layers { get; } = CommonOptions.Layers();
+    public SaeOptions Sae { get; } = new();
+    public DataOptions Data { get; } = new();
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Sequences per batch", DefaultValueFactory = _ => 1 };
+    public Option<long> MaxTokens { get; } = new("--max-tokens") { Description = "Tokens to read (of this shard)", DefaultValueFactory = _ => defaultMaxTokens };
+    public Option<string?> Shard { get; } = new("--shard") { Description = "i/n: process the i-th of n disjoint parts of the data (sequence j goes to part j mod n), for splitting an analysis across jobs" };
+    public Option<string> Device { get; } = CommonOptions.Device();
+    public Option<string> DType { get; } = CommonOptions.DType();
+    public Option<bool> NoSkip { get; } = CommonOptions.NoSkipSpecialTokens();
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Model, Revision, Layers, BatchSize, MaxTokens, Shard, Device, DType, NoSkip }) command.Options.Add(option);
+        if (needsSae) Sae.AddTo(command);
+        Data.AddTo(command);
+    }
+
+    /// <summary>An open analysis: the SAE (null for model-only commands), the model and the data.</summary>
+    public sealed class Session : IDisposable
+    {
+        public required SaeOptions.Resolved? Sae { get; init; }
+        public required ModelContext Context { get; init; }
+        public required int MaxLength { get; init; }
+        public required int BatchSize { get; init; }
+        public required long MaxTokens { get; init; }
+        public required (int Index, int Count) Shard { get; init; }
+        public required Func<IEnumerable<(long[] Sequence, long Index)>> Sequences { get; init; }
+        public required string DataName { get; init; }
+
+        public MlsaeAutoencoder Autoencoder => Sae?.Autoencoder ?? throw new InvalidOperationException("no SAE");
+        public ResidualStream Stream => Context.Stream;
+        public long MaxBatches => Math.Max(1, (MaxTokens + (long)BatchSize * MaxLength - 1) / ((long)BatchSize * MaxLength));
+
+        /// <summary>Batches of this shard with each sequence's index in the whole stream. // [B, T]</summary>
+        public IEnumerable<(long[][] Batch, long[] Indices)> Batches() =>
+            Sequences().Chunk(BatchSize).Take((int)Math.Min(int.MaxValue, MaxBatches)).Select(c => (c.Select(s => s.Sequence).ToArray(), c.Select(s => s.Index).ToArray()));
+
+        /// <summary>Metadata every output records.</summary>
+        public Dictionary<string, string> Metadata() => new()
+        {
+            ["model"] = Context.Name,
+            ["sae"] = Sae?.Folder ?? "",
+            ["layers"] = string.Join(",", Context.Layers),
+            ["data"] = DataName,
+            ["max_length"] = MaxLength.ToString(),
+            ["batch_size"] = BatchSize.ToString(),
+            ["shard"] = $"{Shard.Index}/{Shard.Count}",
+        };
+
+        public void Dispose()
+        {
+            Context.Dispose();
+            Sae?.Dispose();
+        }
+    }
+
+    public Session Open(ParseResult parse, CliConsole console)
+    {
+        var (dev, _) = CommonOptions.ParseCompute(parse.GetValue(Device)!, parse.GetValue(DType)!);
+        var sae = needsSae ? Sae.Load(parse, console, dev) : null;
+        try
+        {
+            var run = sae?.Run;
+            var modelName = sae?.Model(parse.GetValue(Model)) ?? EmbeddedDefaults.Model(parse.GetValue(Model), console);
+            var context = ModelContext.Open(modelName, parse.GetValue(Revision)!, sae?.LayerList(parse.GetValue(Layers)) ?? parse.GetValue(Layers),
+                parse.GetValue(Device)!, parse.GetValue(DType)!, !parse.GetValue(NoSkip) && (run?.SkipSpecialTokens ?? true), console);
+            if (sae is not null && context.Model.Config.HiddenSize != sae.Autoencoder.Config.NInputs)
+                throw new MlsaeException($"--sae: the SAE reads {sae.Autoencoder.Config.NInputs}-dimensional vectors but {context.Name} has hidden_size {context.Model.Config.HiddenSize}");
+            int batch = parse.GetValue(BatchSize);
+            if (batch <= 0) throw new MlsaeException($"--batch-size must be positive, got {batch}");
+            long tokens = parse.GetValue(MaxTokens);
+            if (tokens <= 0) throw new MlsaeException($"--max-tokens must be positive, got {tokens}");
+            int maxLength = EmbeddedDefaults.Implicit(parse, Data.MaxLength) && run is not null ? run.MaxLength
+                : EmbeddedDefaults.Implicit(parse, Data.MaxLength) && modelName == EmbeddedDefaults.Name ? TrainCommand.EmbeddedRunDefaults.MaxLength
+                : Data.ParseMaxLength(parse);
+            var shard = ParseShard(parse.GetValue(Shard));
+            var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
+            var source = new DataSource(dataName, parse.GetValue(Data.Split)!, parse.GetValue(Data.Revision)!);
+            var options = new DocumentOptions(parse.GetValue(Data.TextField)!, parse.GetValue(Data.SkipBadLines));
+            IEnumerable<(long[], long)> Sequences() => SequenceStream.Open(source, context.Tokenizer, maxLength, options, new DataReport(),
+                    () => ActivationsCommand.NewHubClient(console))
+                .Select((s, j) => (s, (long)j)).Where(p => p.Item2 % shard.Count == shard.Index);
+            return new Session
+            {
+                Sae = sae, Context = context, MaxLength = maxLength, BatchSize = batch, MaxTokens = tokens, Shard = shard,
+                Sequences = Sequences, DataName = dataName,
+            };
+        }
+        catch
+        {
+            sae?.Dispose();
+            throw;
+        }
+    }
+
+    static (int Index, int Count) ParseShard(string? value)
+    {
+        if (value is null) return (0, 1);
+        var parts = value.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n <= 0 || i < 0 || i >= n)
+            throw new MlsaeException($"--shard: expected i/n with 0 <= i < n, got '{value}'");
+        return (i, n);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Mlsae.Analysis;
+
+/// <summary>
+/// Max-activating examples in SQLite with the reference's <c>examples</c> table layout (latent,
+/// layer, token_id, token, act, token_ids, tokens, acts; lists as JSON) plus the example's
+/// sequence index, position and offset in its window, with an index on (latent, layer). Written once to a temp file and
+/// renamed.
+/// </summary>
+public static class ExamplesDatabase
+{
+    /// <summary>Writes the examples; <paramref name="decode"/> gives a token's text (the <c>token</c>
+    /// column, as the reference's <c>tokenizer.decode</c>) and <paramref name="token"/> its vocabulary
+    /// string (the <c>tokens</c> lists, as <c>convert_ids_to_tokens</c>).</summary>
+    public static void Write(string path, IEnumerable<MaxActivatingExamples.Example> examples, Func<long, string> decode, Func<long, string> token,
+        IReadOnlyList<int> layers, IReadOnlyDictionary<string, string> metadata)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            using (var connection = new SqliteConnection($"Data Source={temp};Pooling=False"))
+            {
+                connection.Open();
+                using (var create = connection.CreateCommand())
+                {
+                    create.CommandText = """
+                        CREATE TABLE examples (id INTEGER PRIMARY KEY, latent INTEGER, layer INTEGER, token_id INTEGER, token TEXT, act REAL,
+                            token_ids JSON, tokens JSON, acts JSON, sequence INTEGER, position INTEGER, offset INTEGER);
+                        CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT);
+                        """;
+                    create.ExecuteNonQuery();
+                }
+                using var transaction = connection.BeginTransaction();
+                using (var insert = connection.CreateCommand())
+                {
+                    insert.CommandText = "INSERT INTO examples (latent, layer, token_id, token, act, token_ids, tokens, acts, sequence, position, offset) VALUES ($f, $l, $id, $tok, $act, $ids, $toks, $acts, $seq, $pos, $off)";
+                    var p = new[] { "$f", "$l", "$id", "$tok", "$act", "$ids", "$toks", "$acts", "$seq", "$pos", "$off" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+                    foreach (var e in examples)
+                    {
+                        long id = e.TokenIds[e.Offset];
+                        p[0].Value = e.Latent; p[1].Value = layers[e.Layer]; p[2].Value = id; p[3].Value = decode(id); p[4].Value = (double)e.Act;
+                        p[5].Value = JsonSerializer.Serialize(e.TokenIds); p[6].Value = JsonSerializer.Serialize(e.TokenIds.Select(token));
+                        p[7].Value = JsonSerializer.Serialize(e.Acts); p[8].Value = e.Sequence; p[9].Value = e.Position; p[10].Value = e.Offset;
+                        insert.ExecuteNonQuery();
+                    }
+                }
+                using (var meta = connection.CreateCommand())
+                {
+                    meta.CommandText = "INSERT INTO metadata (key, value) VALUES ($k, $v)";
+                    var k = meta.Parameters.Add(new SqliteParameter { ParameterName = "$k" });
+                    var v = meta.Parameters.Add(new SqliteParameter { ParameterName = "$v" });
+                    foreach (var (key, value) in metadata) { k.Value = key; v.Value = value; meta.ExecuteNonQuery(); }
+                }
+                using (var index = connection.CreateCommand())
+                {
+                    index.CommandText = "CREATE INDEX examples_latent_layer ON examples (latent, layer)";
+                    index.ExecuteNonQuery();
+                }
+                transaction.Commit();
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Reads every example back (for merging shards), with layers mapped to positions in <paramref name="layers"/>.</summary>
+    public static List<MaxActivatingExamples.Example> Read(string path, IReadOnlyList<int> layers)
+    {
+        if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
+        var result = new List<MaxActivatingExamples.Example>();
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var select = connection.CreateCommand();
+            select.CommandText = "SELECT latent, layer, act, token_ids, acts, sequence, position, offset FROM examples";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                var ids = JsonSerializer.Deserialize<long[]>(reader.GetString(3))!;
+                int position = reader.GetInt32(6);
+                int layer = layers.ToList().IndexOf(reader.GetInt32(1));
+                if (layer < 0) throw new MlsaeException($"{path}: layer {reader.GetInt32(1)} is not among [{string.Join(", ", layers)}]");
+                result.Add(new MaxActivatingExamples.Example(reader.GetInt32(0), layer, reader.GetInt64(5), position, (float)reader.GetDouble(2), ids,
+                    JsonSerializer.Deserialize<float[]>(reader.GetString(4))!, reader.GetInt32(7)));
+            }
+        }
+        catch (SqliteException e) { throw MlsaeException.From($"{path}: not a readable examples database", e); }
+        return result;
+    }
+
+    /// <summary>The examples of one (latent, model layer), best first.</summary>
+    public static List<(float Act, string Token, string[] Tokens, float[] Acts)> Select(string path, int latent, int layer)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT act, token, tokens, acts FROM examples WHERE latent = $f AND layer = $l ORDER BY act DESC, sequence, position";
+        select.Parameters.AddWithValue("$f", latent);
+        select.Parameters.AddWithValue("$l", layer);
+        using var reader = select.ExecuteReader();
+        var rows = new List<(float, string, string[], float[])>();
+        while (reader.Read())
+            rows.Add(((float)reader.GetDouble(0), reader.GetString(1), JsonSerializer.Deserialize<string[]>(reader.GetString(2))!,
+                JsonSerializer.Deserialize<float[]>(reader.GetString(3))!));
+        return rows;
+    }
+}

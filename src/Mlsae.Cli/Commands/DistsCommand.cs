@@ -64,7 +64,7 @@ public static class DistsCommand
         {
             ["tokens"] = dists.Tokens, ["layers"] = metadata.GetValueOrDefault("layers", ""), ["n_latents"] = dists.Latents,
             ["active_latents"] = stats.ActiveLatents,
-            ["layer_std"] = new JsonObject { ["mean"] = mean, ["var"] = variance, ["std"] = std, ["sem"] = sem },
+            ["layer_std"] = new JsonObject { ["mean"] = JsonNumbers.Of(mean), ["var"] = JsonNumbers.Of(variance), ["std"] = JsonNumbers.Of(std), ["sem"] = JsonNumbers.Of(sem) },
         };
         foreach (var (k, v) in metadata) summary[k] ??= v;
         AtomicFile.WriteText(stem + ".json", summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");

@@ -24,7 +24,7 @@ public static class MmcsCommand
             if (parse.GetValue(output) is string path)
                 AtomicFile.WriteText(path, new JsonObject
                 {
-                    ["sae"] = resolved.Folder, ["n_latents"] = max.Length, ["mmcs"] = mean,
+                    ["sae"] = resolved.Folder, ["n_latents"] = max.Length, ["mmcs"] = JsonNumbers.Of(mean),
                     ["max_cos_sim"] = new JsonArray(max.Select(v => (JsonNode?)v).ToArray()),
                 }.ToJsonString() + "\n");
             console.Out.WriteLine($"MMCS {EvalSummary.Format(mean)} over {max.Length} latents");

@@ -67,7 +67,7 @@ public static class ReportCommand
             var v = JsonNode.Parse(File.ReadAllText(variances))!.AsObject();
             html.Append("<h2>Variance over layers</h2><table>");
             foreach (var key in new[] { "exp_var_l_f", "exp_var_l_tf", "var_l", "rel_var_f", "rel_var_t" })
-                if (v[key] is JsonNode n) html.Append($"<tr><th style=\"text-align:left\">{key}</th><td>{EvalSummary.Format(n.GetValue<double>())}</td></tr>");
+                if (v[key] is JsonValue n) html.Append($"<tr><th style=\"text-align:left\">{key}</th><td>{EvalSummary.Format(n.GetValue<double>())}</td></tr>");
             html.Append("</table><p><code>rel_var_t</code> = E[var over layers for single tokens] / E[var over layers in aggregate]: values well below 1 mean a latent is active at fewer layers for one token than over many tokens.</p>");
         }
         html.Append("<h2>Figures</h2>");

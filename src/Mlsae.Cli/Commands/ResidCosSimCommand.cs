@@ -40,7 +40,7 @@ public static class ResidCosSimCommand
                     return seen;
                 });
             var path = parse.GetValue(output)!;
-            static JsonObject Stat((double Mean, double Var, double Std, double Sem) s) => new() { ["mean"] = s.Mean, ["var"] = s.Var, ["std"] = s.Std, ["sem"] = s.Sem };
+            static JsonObject Stat((double Mean, double Var, double Std, double Sem) s) => new() { ["mean"] = JsonNumbers.Of(s.Mean), ["var"] = JsonNumbers.Of(s.Var), ["std"] = JsonNumbers.Of(s.Std), ["sem"] = JsonNumbers.Of(s.Sem) };
             var json = new JsonObject
             {
                 ["layers"] = new JsonArray(layers.Select(l => (JsonNode?)l).ToArray()),

@@ -179,7 +179,7 @@ public static class TrainCommand
         };
         DistsCommand.Write(dists, meta, Path.Combine(runDir, "dists.safetensors"), figures: true, console);
         var json = new System.Text.Json.Nodes.JsonObject();
-        foreach (var (k, v) in variances.Result()) json[k] = v;
+        foreach (var (k, v) in variances.Result()) json[k] = JsonNumbers.Of(v);
         json["batches"] = variances.Batches;
         json["batch_size"] = options.BatchSize;
         json["max_length"] = options.MaxLength;

@@ -22,7 +22,7 @@ public static class VariancesCommand
             using var session = analysis.Open(parse, console);
             var result = Compute(session, console);
             var json = new JsonObject();
-            foreach (var (k, v) in result.Values) json[k] = v;
+            foreach (var (k, v) in result.Values) json[k] = JsonNumbers.Of(v);
             json["batches"] = result.Batches;
             json["tokens"] = result.Tokens;
             foreach (var (k, v) in session.Metadata()) json[k] = v;

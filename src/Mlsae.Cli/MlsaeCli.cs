@@ -20,6 +20,7 @@ public static class MlsaeCli
             EvalCommand.Create(console),
             TrainTokenizerCommand.Create(console),
             PretrainCommand.Create(console),
+            CorpusStatsCommand.Create(console),
             DistsCommand.Create(console),
             VariancesCommand.Create(console),
             ResidCosSimCommand.Create(console),

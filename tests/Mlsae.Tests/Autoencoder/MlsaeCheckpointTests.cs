@@ -100,3 +100,19 @@ public class MlsaeCheckpointTests
         Assert.Contains("decoder.weight: expected shape [48, 192], got [192, 48]", Assert.Throws<MlsaeException>(() => MlsaeCheckpoint.Load(dir, Rule)).Message);
     }
 }
+
+[Xunit.Collection(Mlsae.Tests.Cli.EnvironmentCollection.Name)]
+public class MlsaeCheckpointHubTests
+{
+    [Fact]
+    public void AHubIdResolvesThroughTheCache()
+    {
+        var folder = Fixtures.Path("mlsae", "sae_checkpoint");
+        using var server = new Mlsae.Tests.Hub.LoopbackHub("tim-lawson/mlsae-fixture-x4-k6", folder);
+        using var hub = new Mlsae.Hub.HubClient(server.Endpoint, cache: new Mlsae.Hub.HubCache(Fixtures.TempDir()), offline: false);
+        var resolved = MlsaeCheckpoint.Resolve("tim-lawson/mlsae-fixture-x4-k6", "main", () => hub);
+        using var loaded = MlsaeCheckpoint.Load(resolved, new DeadLatentRule(true, 10));
+        Assert.Equal(192, loaded.Autoencoder.Config.NLatents);
+        Assert.Contains("--sae", Assert.Throws<MlsaeException>(() => MlsaeCheckpoint.Resolve("not a repo!", "main", () => hub)).Message);
+    }
+}

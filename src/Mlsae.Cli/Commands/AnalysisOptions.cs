@@ -48,6 +48,27 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
         public IEnumerable<(long[][] Batch, long[] Indices)> Batches() =>
             Sequences().Chunk(BatchSize).Take((int)Math.Min(int.MaxValue, MaxBatches)).Select(c => (c.Select(s => s.Sequence).ToArray(), c.Select(s => s.Index).ToArray()));
 
+        /// <summary>
+        /// Streams this shard's batches through the model and the SAE (no gradients, training state
+        /// untouched) with a progress bar, handing each batch's tokens, sequence indices and SAE
+        /// output to <paramref name="use"/> inside the batch's dispose scope. Returns the tokens read.
+        /// </summary>
+        public long Encode(string title, CliConsole console, Action<long[][], long[], Autoencoder.MlsaeOutput> use) =>
+            console.Progress(title, MaxBatches * BatchSize * MaxLength, "tokens", done =>
+            {
+                long seen = 0;
+                foreach (var (batch, indices) in Batches())
+                {
+                    using var scope = TorchSharp.torch.NewDisposeScope();
+                    using var _ = TorchSharp.torch.no_grad();
+                    using var output = Autoencoder.Forward(Stream.Forward(Stream.Tokens(batch)), training: false);
+                    use(batch, indices, output);
+                    seen += batch.Length * (long)batch[0].Length;
+                    done(seen);
+                }
+                return seen;
+            });
+
         /// <summary>Metadata every output records.</summary>
         public Dictionary<string, string> Metadata() => new()
         {

@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using Mlsae.Analysis;
 using Mlsae.Evaluation;
 using Mlsae.IO;
-using static TorchSharp.torch;
 
 namespace Mlsae.Cli.Commands;
 
@@ -35,21 +34,7 @@ public static class DistsCommand
     {
         var sae = session.Autoencoder;
         var dists = new LayerDists(session.Context.Layers.Length, sae.Config.NLatents);
-        console.Progress("dists", session.MaxBatches * session.BatchSize * session.MaxLength, "tokens", done =>
-        {
-            long tokens = 0;
-            foreach (var (batch, _) in session.Batches())
-            {
-                using var scope = NewDisposeScope();
-                using var _ = no_grad();
-                var inputs = session.Stream.Forward(session.Stream.Tokens(batch));
-                using var output = sae.Forward(inputs, training: false);
-                dists.Add(output.TopKRaw, output.TopK.Indices);
-                tokens += batch.Length * (long)batch[0].Length;
-                done(tokens);
-            }
-            return tokens;
-        });
+        session.Encode("dists", console, (_, _, output) => dists.Add(output.TopKRaw, output.TopK.Indices));
         if (dists.Tokens == 0) throw new MlsaeException("dists: no data (the source holds no full sequence)");
         return dists;
     }

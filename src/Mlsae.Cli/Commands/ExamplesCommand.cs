@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Mlsae.Analysis;
-using static TorchSharp.torch;
 
 namespace Mlsae.Cli.Commands;
 
@@ -25,20 +24,7 @@ public static class ExamplesCommand
             var sae = session.Autoencoder;
             var layers = session.Context.Layers;
             var examples = new MaxActivatingExamples(layers.Length, sae.Config.NLatents, n, w, sae.Config.DeadThreshold);
-            console.Progress("examples", session.MaxBatches * session.BatchSize * session.MaxLength, "tokens", done =>
-            {
-                long seen = 0;
-                foreach (var (batch, indices) in session.Batches())
-                {
-                    using var scope = NewDisposeScope();
-                    using var _ = no_grad();
-                    using var output = sae.Forward(session.Stream.Forward(session.Stream.Tokens(batch)), training: false);
-                    examples.Add(batch, output.TopKRaw, output.TopK.Indices, indices);
-                    seen += batch.Length * (long)batch[0].Length;
-                    done(seen);
-                }
-                return seen;
-            });
+            session.Encode("examples", console, (batch, indices, output) => examples.Add(batch, output.TopKRaw, output.TopK.Indices, indices));
             var meta = session.Metadata();
             meta["top"] = n.ToString();
             meta["window"] = w.ToString();

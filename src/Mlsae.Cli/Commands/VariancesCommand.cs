@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Mlsae.Analysis;
 using Mlsae.Evaluation;
 using Mlsae.IO;
-using static TorchSharp.torch;
 
 namespace Mlsae.Cli.Commands;
 
@@ -38,20 +37,7 @@ public static class VariancesCommand
     {
         var sae = session.Autoencoder;
         var variances = new LayerVariances(session.Context.Layers.Length, sae.Config.NLatents);
-        long tokens = console.Progress("variances", session.MaxBatches * session.BatchSize * session.MaxLength, "tokens", done =>
-        {
-            long seen = 0;
-            foreach (var (batch, _) in session.Batches())
-            {
-                using var scope = NewDisposeScope();
-                using var _ = no_grad();
-                using var output = sae.Forward(session.Stream.Forward(session.Stream.Tokens(batch)), training: false);
-                variances.Add(output.TopKRaw, output.TopK.Indices);
-                seen += batch.Length * (long)batch[0].Length;
-                done(seen);
-            }
-            return seen;
-        });
+        long tokens = session.Encode("variances", console, (_, _, output) => variances.Add(output.TopKRaw, output.TopK.Indices));
         return (variances.Result(), variances.Batches, tokens);
     }
 }

@@ -21,6 +21,7 @@ public static class MlsaeCli
             TrainTokenizerCommand.Create(console),
             PretrainCommand.Create(console),
             CorpusStatsCommand.Create(console),
+            GenerateCorpusCommand.Create(console),
             DistsCommand.Create(console),
             VariancesCommand.Create(console),
             ResidCosSimCommand.Create(console),

@@ -79,7 +79,7 @@ public static class TrainCommand
                 if (modelName == EmbeddedDefaults.Name)
                     options = EmbeddedRun(options, parse, [(data.MaxLength, "max_length"), (batchSize, "batch_size"), (accumulate, "accumulate_grad_batches"),
                         (maxTokens, "max_tokens"), (expansion, "expansion_factor"), (k, "k"), (auxk, "auxk"), (lr, "lr"), (deadTokens, "dead_tokens_threshold"),
-                        (valEvery, "val_every"), (valBatches, "val_batches"), (checkpointEvery, "checkpoint_every"), (logEvery, "log_every")], console);
+                        (valEvery, "val_every"), (valBatches, "val_batches"), (valData, "val_data"), (checkpointEvery, "checkpoint_every"), (logEvery, "log_every")], console);
                 options = options.Validate();
             }
             using var context = ModelContext.Open(options.Model, options.Revision, options.Layers is null ? parse.GetValue(layers) : string.Join(",", options.Layers),
@@ -97,7 +97,7 @@ public static class TrainCommand
     /// </summary>
     internal static readonly TrainOptions EmbeddedRunDefaults = new()
     {
-        Model = EmbeddedDefaults.Name, Data = DataSource.Embedded, MaxLength = 128, BatchSize = 8, AccumulateGradBatches = 1, MaxTokens = 1_500_000,
+        Model = EmbeddedDefaults.Name, Data = DataSource.Embedded, ValData = DataSource.EmbeddedHeldOut, MaxLength = 128, BatchSize = 8, AccumulateGradBatches = 1, MaxTokens = 1_500_000,
         ExpansionFactor = 8, K = 16, AuxK = 64, Lr = 1e-3, DeadTokensThreshold = 200_000, ValEvery = 250, ValBatches = 8, CheckpointEvery = 100, LogEvery = 10,
     };
 
@@ -107,7 +107,7 @@ public static class TrainCommand
         var defaults = System.Text.Json.Nodes.JsonNode.Parse(EmbeddedRunDefaults.ToJson())!.AsObject();
         var replaced = new List<string>();
         foreach (var (option, json) in tuned)
-            if (EmbeddedDefaults.Implicit(parse, option))
+            if (EmbeddedDefaults.Implicit(parse, option) && (json != "val_data" || options.Data == DataSource.Embedded))
             {
                 given[json] = defaults[json]!.DeepClone();
                 replaced.Add($"{option.Name} {defaults[json]}");

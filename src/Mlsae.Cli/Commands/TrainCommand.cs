@@ -130,6 +130,7 @@ public static class TrainCommand
             : new DeadLatentRule(true, options.DeadTokensThreshold);
         using var sae = MlsaeAutoencoder.Create(config, rule, options.Seed, context.Model.Device);
         sae.ReferenceQuirks = options.ReferenceQuirks;
+        sae.ComputeDType = context.Model.DType;
         Directory.CreateDirectory(runDir);
         if (!resuming) AtomicFile.WriteText(Path.Combine(runDir, RunFolder.RunFile), options.ToJson());
         var trainer = new MlsaeTrainer(options, context.Stream, sae, runDir);

@@ -28,6 +28,10 @@ public sealed class MlsaeAutoencoder : IDisposable
     public DeadLatents DeadLatents { get; }
     /// <summary>Reproduce the reference's AuxK exactly (bias in the AuxK reconstruction, error in raw space).</summary>
     public bool ReferenceQuirks { get; set; }
+    /// <summary>Dtype of the encoder matmul, the step's largest product: float32 (default), or
+    /// bfloat16/float16 by explicit casting for CUDA (TorchSharp has no autocast). Parameters,
+    /// TopK values, the decode and the loss stay float32.</summary>
+    public ScalarType ComputeDType { get; set; } = ScalarType.Float32;
     /// <summary>Which kernels run the forward and backward.</summary>
     public MlsaeKernels Kernels { get; set; } = MlsaeKernels.Sparse;
 
@@ -86,6 +90,7 @@ public sealed class MlsaeAutoencoder : IDisposable
         {
             K = Config.K,
             AuxK = Config.AuxK,
+            ComputeDType = ComputeDType,
             DeadMask = topk => training ? DeadLatents.Update(topk, tokens, Config.DeadThreshold) : DeadLatents.Mask(),
         };
         var raw = Kernels == MlsaeKernels.Sparse
@@ -116,7 +121,9 @@ public sealed class MlsaeAutoencoder : IDisposable
 
     List<Tensor> DenseEncode(Tensor standardized, TopKEncoder.Selection selection)
     {
-        var latents = (standardized - PreEncoderBias).mm(Encoder.t());              // [N, F]
+        var latents = ComputeDType == ScalarType.Float32
+            ? (standardized - PreEncoderBias).mm(Encoder.t())                          // [N, F]
+            : (standardized - PreEncoderBias).to(ComputeDType).mm(Encoder.to(ComputeDType).t()).to(ScalarType.Float32);
         var (values, indices) = latents.topk(Config.K, dim: -1, largest: true, sorted: false);
         selection.TopKIndices = indices;
         selection.Dead = selection.DeadMask(new TopK(values.detach(), indices));

@@ -21,6 +21,8 @@ sealed class TopKEncoder : autograd.MultiTensorFunction<TopKEncoder>
         public required int? AuxK { get; init; }
         /// <summary>Given the TopK of this call, updates the dead-latent state and returns the dead mask. // [F] bool</summary>
         public required Func<TopK, Tensor> DeadMask { get; init; }
+        /// <summary>Dtype of the encoder matmul (float32, or bfloat16/float16 by explicit casting; the weights stay float32).</summary>
+        public ScalarType ComputeDType { get; init; } = ScalarType.Float32;
         /// <summary>TopK indices. // [N, K]</summary>
         public Tensor? TopKIndices { get; set; }
         /// <summary>AuxK indices. // [N, AuxK]</summary>
@@ -40,7 +42,7 @@ sealed class TopKEncoder : autograd.MultiTensorFunction<TopKEncoder>
         var weight = (Tensor)vars[2];     // [F, D]
         var selection = (Selection)vars[3];
         var u = x - bias;                 // [N, D]
-        var latents = u.mm(weight.t());   // [N, F]
+        var latents = Latents(u, weight, selection.ComputeDType);   // [N, F]
         var (values, indices) = latents.topk(selection.K, dim: -1, largest: true, sorted: false);
         selection.TopKIndices = indices;
         selection.Dead = selection.DeadMask(new TopK(values, indices));
@@ -53,6 +55,11 @@ sealed class TopKEncoder : autograd.MultiTensorFunction<TopKEncoder>
         selection.AuxKIndices = auxIndices;
         return [values, auxValues];
     }
+
+    /// <summary>The pre-activations <c>u Wᵀ</c>, computed in <paramref name="dtype"/> and returned in float32. // [N, F]</summary>
+    public static Tensor Latents(Tensor u, Tensor weight, ScalarType dtype) => dtype == ScalarType.Float32
+        ? u.mm(weight.t())
+        : u.to(dtype).mm(weight.to(dtype).t()).to(ScalarType.Float32);
 
     /// <inheritdoc />
     public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs)

@@ -59,7 +59,7 @@ public sealed record TrainOptions
     [JsonPropertyName("seed")] public long Seed { get; init; }
     /// <summary>cpu, cuda or cuda:N.</summary>
     [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
-    /// <summary>Compute dtype of the transformer forward; the autoencoder trains in float32.</summary>
+    /// <summary>Compute dtype of the transformer forward and of the autoencoder's encoder matmul (explicit casting; parameters, decode and loss stay float32).</summary>
     [JsonPropertyName("dtype")] public string DType { get; init; } = "float32";
     /// <summary>Optimizer steps between metrics lines.</summary>
     [JsonPropertyName("log_every")] public int LogEvery { get; init; } = 1;

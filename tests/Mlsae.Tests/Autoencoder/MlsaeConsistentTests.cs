@@ -92,3 +92,28 @@ public class MlsaeConsistentTests
         Assert.True(grads[0][0].abs().sum().item<float>() > 0);
     }
 }
+
+public class MlsaeComputeDTypeTests
+{
+    [Fact]
+    public void Bfloat16EncoderComputeStaysCloseToFloat32()
+    {
+        using var scope = NewDisposeScope();
+        var config = new MlsaeConfig { NInputs = 32, NLatents = 256, K = 8, AuxK = 16, DeadStepsThreshold = 10 };
+        var x = randn([2, 4, 16, 32], generator: new Generator(2));
+        double Fvu(ScalarType dtype)
+        {
+            using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(true, 1000), seed: 1);
+            sae.ComputeDType = dtype;
+            sae.InitializeBias(x);
+            var output = sae.Forward(x, training: true);
+            var loss = Mlsae.Metrics.Fvu.Loss(x, output.Recons);
+            loss.backward();
+            Assert.Equal(ScalarType.Float32, output.Recons.dtype);
+            Assert.True(sae.Encoder.grad!.isfinite().all().item<bool>());
+            return loss.item<float>();
+        }
+        double full = Fvu(ScalarType.Float32), half = Fvu(ScalarType.BFloat16);
+        Assert.True(Math.Abs(full - half) < 0.02, $"float32 FVU {full:F4}, bfloat16-compute FVU {half:F4}");
+    }
+}

@@ -33,8 +33,8 @@ static class Figures
         var heatmap = plot.Add.Heatmap(data);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
-        plot.Add.ColorBar(heatmap).Label = "share of the latent's activation";
-        plot.Title(title);
+        plot.Add.ColorBar(heatmap);
+        plot.Title(title + " (colour: share of each latent's activation)");
         plot.XLabel($"latent ({active.Length} active, sorted by mean layer)");
         plot.YLabel("layer");
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
@@ -100,8 +100,8 @@ static class Figures
         var plot = new Plot();
         var heatmap = plot.Add.Heatmap(data);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-        plot.Add.ColorBar(heatmap).Label = "activation summed over the prompt";
-        plot.Title(title);
+        plot.Add.ColorBar(heatmap);
+        plot.Title(title + " (colour: activation summed over the prompt)");
         plot.XLabel($"latent ({n} active, sorted by mean layer)");
         plot.YLabel("layer");
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(

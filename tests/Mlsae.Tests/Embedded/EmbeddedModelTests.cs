@@ -66,7 +66,7 @@ public class EmbeddedModelTests
         var docs = File.ReadLines(heldOut).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
         Assert.Equal(new Mlsae.Embedded.SyntheticCorpus().Documents(Mlsae.Embedded.SyntheticCorpus.Split.HeldOut).Take(docs.Count), docs);
         var card = File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "embedded", "MODEL_CARD.md"));
-        Assert.Contains("mlsae pretrain", card);
+        Assert.Contains("-- pretrain --tokenizer", card);
         Assert.Contains("bigram", card);
 
         // Loss on held-out sequences, measured here, against the corpus's bigram entropy (2.58 nats/token).

@@ -16,14 +16,13 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
     public DataOptions Data { get; } = new();
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Sequences per batch", DefaultValueFactory = _ => 1 };
     public Option<long> MaxTokens { get; } = new("--max-tokens") { Description = "Tokens to read (of this shard)", DefaultValueFactory = _ => defaultMaxTokens };
-    public Option<string?> Shard { get; } = new("--shard") { Description = "i/n: process the i-th of n disjoint parts of the data (sequence j goes to part j mod n), for splitting an analysis across jobs" };
     public Option<string> Device { get; } = CommonOptions.Device();
     public Option<string> DType { get; } = CommonOptions.DType();
     public Option<bool> NoSkip { get; } = CommonOptions.NoSkipSpecialTokens();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Revision, Layers, BatchSize, MaxTokens, Shard, Device, DType, NoSkip }) command.Options.Add(option);
+        foreach (var option in new Option[] { Model, Revision, Layers, BatchSize, MaxTokens, Device, DType, NoSkip }) command.Options.Add(option);
         if (needsSae) Sae.AddTo(command);
         Data.AddTo(command);
     }
@@ -107,7 +106,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             int maxLength = EmbeddedDefaults.Implicit(parse, Data.MaxLength) && run is not null ? run.MaxLength
                 : EmbeddedDefaults.Implicit(parse, Data.MaxLength) && modelName == EmbeddedDefaults.Name ? TrainCommand.EmbeddedRunDefaults.MaxLength
                 : Data.ParseMaxLength(parse);
-            var shard = ParseShard(parse.GetValue(Shard));
+            var shard = Data.ParseShard(parse);
             var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
             var source = new DataSource(dataName, parse.GetValue(Data.Split)!, parse.GetValue(Data.Revision)!);
             var options = new DocumentOptions(parse.GetValue(Data.TextField)!, parse.GetValue(Data.SkipBadLines));
@@ -125,14 +124,5 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             sae?.Dispose();
             throw;
         }
-    }
-
-    static (int Index, int Count) ParseShard(string? value)
-    {
-        if (value is null) return (0, 1);
-        var parts = value.Split('/');
-        if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n <= 0 || i < 0 || i >= n)
-            throw new MlsaeException($"--shard: expected i/n with 0 <= i < n, got '{value}'");
-        return (i, n);
     }
 }

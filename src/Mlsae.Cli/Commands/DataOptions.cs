@@ -28,6 +28,11 @@ public sealed class DataOptions
     };
     /// <summary><c>--max-length</c>.</summary>
     public Option<int> MaxLength { get; }
+    /// <summary><c>--shard i/n</c>.</summary>
+    public Option<string?> Shard { get; } = new("--shard")
+    {
+        Description = "i/n: use only the i-th of n disjoint parts of the data (sequence j goes to part j mod n), for splitting work across jobs",
+    };
 
     /// <summary>Creates the options; <paramref name="maxLength"/> is the command's default sequence length.</summary>
     public DataOptions(int maxLength = 2048)
@@ -44,7 +49,23 @@ public sealed class DataOptions
         command.Options.Add(TextField);
         command.Options.Add(SkipBadLines);
         command.Options.Add(MaxLength);
+        command.Options.Add(Shard);
     }
+
+    /// <summary>The parsed <c>--shard</c>; (0, 1) when not given.</summary>
+    public (int Index, int Count) ParseShard(ParseResult parse)
+    {
+        var value = parse.GetValue(Shard);
+        if (value is null) return (0, 1);
+        var parts = value.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n <= 0 || i < 0 || i >= n)
+            throw new MlsaeException($"--shard: expected i/n with 0 <= i < n, got '{value}'");
+        return (i, n);
+    }
+
+    /// <summary>This shard's part of <paramref name="sequences"/>.</summary>
+    public static IEnumerable<long[]> Part(IEnumerable<long[]> sequences, (int Index, int Count) shard) =>
+        shard.Count == 1 ? sequences : sequences.Where((_, j) => j % shard.Count == shard.Index);
 
     /// <summary>The parsed <c>--max-length</c>, checked.</summary>
     public int ParseMaxLength(ParseResult parse)
@@ -62,7 +83,8 @@ public sealed class DataOptions
         var source = new DataSource(data, parse.GetValue(Split)!, parse.GetValue(Revision)!);
         var options = new DocumentOptions(parse.GetValue(TextField)!, parse.GetValue(SkipBadLines));
         HubClient? hub = null;
-        return SequenceStream.Open(source, tokenizer, ParseMaxLength(parse), options, report,
-            () => hub ??= ActivationsCommand.NewHubClient(console));
+        var shard = ParseShard(parse);
+        return Part(SequenceStream.Open(source, tokenizer, ParseMaxLength(parse), options, report,
+            () => hub ??= ActivationsCommand.NewHubClient(console)), shard);
     }
 }

@@ -49,8 +49,8 @@ public static class EvalCommand
             int maxLength = parse.GetResult(data.MaxLength) is not { Implicit: false } && run is not null ? run.MaxLength : data.ParseMaxLength(parse);
             var report = new DataReport();
             var source = new DataSource(EmbeddedDefaults.Data(parse.GetValue(data.Data), console, heldOut: true), parse.GetValue(data.Split)!, parse.GetValue(data.Revision)!);
-            var sequences = SequenceStream.Open(source, context.Tokenizer, maxLength, new DocumentOptions(parse.GetValue(data.TextField)!, parse.GetValue(data.SkipBadLines)),
-                report, () => ActivationsCommand.NewHubClient(console));
+            var sequences = DataOptions.Part(SequenceStream.Open(source, context.Tokenizer, maxLength, new DocumentOptions(parse.GetValue(data.TextField)!, parse.GetValue(data.SkipBadLines)),
+                report, () => ActivationsCommand.NewHubClient(console)), data.ParseShard(parse));
             int maxBatches = (int)Math.Min(int.MaxValue, (tokens + (long)batch * maxLength - 1) / ((long)batch * maxLength));
             var result = console.Progress("eval", (long)maxBatches * batch * maxLength, "tokens", done =>
                 MlsaeEvaluator.Run(context.Stream, resolved.Autoencoder, ResidualStream.Batches(sequences, batch), !parse.GetValue(noDownstream),

@@ -25,6 +25,8 @@ public sealed record TrainOptions
     [JsonPropertyName("text_field")] public string TextField { get; init; } = "text";
     /// <summary>Skip malformed records instead of failing.</summary>
     [JsonPropertyName("skip_bad_lines")] public bool SkipBadLines { get; init; }
+    /// <summary>"i/n": train on the i-th of n disjoint parts of the data only (sequence j in part j mod n); null for all of it.</summary>
+    [JsonPropertyName("shard")] public string? Shard { get; init; }
     /// <summary>Validation data; null holds out the first <see cref="ValBatches"/> batches of the training stream.</summary>
     [JsonPropertyName("val_data")] public string? ValData { get; init; }
     /// <summary>Batches per validation.</summary>

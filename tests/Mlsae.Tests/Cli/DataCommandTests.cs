@@ -84,3 +84,30 @@ public class DataCommandTests
         Assert.Contains("no files match", missing.Error);
     }
 }
+
+public class DataShardTests
+{
+    [Fact]
+    public void ShardsSplitTheSequencesDisjointlyAndCoverThem()
+    {
+        var dir = Fixtures.TempDir();
+        var docs = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("tokenizer", "pipeline_cases.json"))).RootElement.GetProperty("documents")
+            .EnumerateArray().Select(d => JsonSerializer.Serialize(new { text = d.GetString() }));
+        var path = Path.Combine(dir, "docs.jsonl");
+        File.WriteAllLines(path, docs);
+        List<string> Run(params string[] extra)
+        {
+            var output = Path.Combine(dir, Guid.NewGuid().ToString("N") + ".jsonl");
+            var r = CliRunner.Run(["data", "--data", path, "--tokenizer", Fixtures.Path("tokenizer"), "--max-length", "16", "--out", output, .. extra]);
+            Assert.True(r.ExitCode == 0, r.Error);
+            return File.ReadAllLines(output).ToList();
+        }
+        var all = Run();
+        var parts = new[] { Run("--shard", "0/3"), Run("--shard", "1/3"), Run("--shard", "2/3") };
+        Assert.Equal(all.Where((_, j) => j % 3 == 1), parts[1]);
+        Assert.Equal(all.Order(), parts.SelectMany(p => p).Order());
+        var bad = CliRunner.Run("data", "--data", path, "--tokenizer", Fixtures.Path("tokenizer"), "--out", Path.Combine(dir, "x.jsonl"), "--shard", "3/3");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--shard", bad.Error);
+    }
+}

@@ -17,9 +17,50 @@ namespace Mlsae.Bench;
 public static class SaeStepBench
 {
     public sealed record Row(int ExpansionFactor, int Latents, double SparseVectorsPerSecond, double DenseVectorsPerSecond,
-        double Speedup, double SparseForwardMs, double SparseBackwardMs, double SparseUpdateMs);
+        double Speedup, double SparseForwardMs, double SparseBackwardMs, double SparseUpdateMs, double SparseHalfDeadVectorsPerSecond,
+        double DenseHalfDeadVectorsPerSecond);
 
-    public sealed record Result(int Threads, int Vectors, int DModel, int K, int AuxK, List<Row> Rows);
+    public sealed record Result(int Threads, int Vectors, int DModel, int K, int AuxK, List<Row> Rows, List<Phase> Phases);
+
+    /// <summary>Milliseconds of the step's main operations, timed alone (best of the repeats).</summary>
+    public sealed record Phase(int ExpansionFactor, double EncoderMatmulMs, double TopKMs, double AuxKTopKMs, double DecodeMs,
+        double SparseWeightGradMs, double DenseWeightGradMs);
+
+    static double Best(int repeats, Action run)
+    {
+        run();
+        double best = double.MaxValue;
+        for (int i = 0; i < repeats; i++)
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            run();
+            best = Math.Min(best, clock.Elapsed.TotalMilliseconds);
+        }
+        return Math.Round(best, 1);
+    }
+
+    static Phase Profile(int x, int vectors, int repeats)
+    {
+        const int d = 512, k = 32, auxk = 256;
+        int f = d * x;
+        using var scope = NewDisposeScope();
+        var u = randn([vectors, d], generator: new Generator(1));
+        var w = randn([f, d], generator: new Generator(2)) / Math.Sqrt(d);
+        var latents = u.mm(w.t());
+        var (values, indices) = latents.topk(k, 1, true, false);
+        var bag = nn.EmbeddingBag(f, d, mode: TorchSharp.EmbeddingBagMode.Sum);
+        var grads = randn([vectors, k + auxk]);
+        var all = cat([indices, latents.topk(auxk, 1, true, false).indexes], 1);
+        return new Phase(x,
+            Best(repeats, () => u.mm(w.t())),
+            Best(repeats, () => latents.topk(k, 1, true, false)),
+            Best(repeats, () => latents.topk(auxk, 1, true, false)),
+            Best(repeats, () => bag.call(indices, null, values)),
+            Best(repeats, () => sparse_coo_tensor(stack([all.reshape(-1), arange(vectors, dtype: ScalarType.Int64).repeat_interleave(k + auxk)]),
+                grads.reshape(-1), [f, vectors]).mm(u)),
+            Best(repeats, () => zeros([vectors, f]).scatter_(1, all, grads).t().mm(u)));
+    }
 
     public static Result Run(int vectors, int repeats, int[] expansions)
     {
@@ -28,11 +69,14 @@ public static class SaeStepBench
         using var inputs = randn([1, 1, vectors, d], generator: new Generator(3));
         foreach (int x in expansions)
         {
-            double Measure(MlsaeKernels kernels, out double forwardMs, out double backwardMs, out double updateMs)
+            // halfDead: half the latents start long unfired, so AuxK has real work (the fresh SAE has no dead latent).
+            double Measure(MlsaeKernels kernels, out double forwardMs, out double backwardMs, out double updateMs, bool halfDead = false)
             {
                 var config = new MlsaeConfig { NInputs = d, NLatents = d * x, K = k, AuxK = auxk, DeadStepsThreshold = 76 };
-                using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(true, 10_000_000), seed: 0);
+                using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(false, 1_000_000), seed: 0);
                 sae.Kernels = kernels;
+                if (halfDead)
+                    sae.DeadLatents.Load((arange(d * x, dtype: ScalarType.Int64) % 2) * 2_000_000, null);
                 using var adam = new AdamOptimizer(sae.Parameters, 1e-4);
                 double bestTotal = double.MaxValue;
                 forwardMs = backwardMs = updateMs = 0;
@@ -60,8 +104,11 @@ public static class SaeStepBench
             }
             double sparse = Measure(MlsaeKernels.Sparse, out var f, out var b, out var u);
             double dense = Measure(MlsaeKernels.Dense, out _, out _, out _);
-            rows.Add(new Row(x, d * x, Math.Round(sparse), Math.Round(dense), Math.Round(sparse / dense, 2), Math.Round(f, 1), Math.Round(b, 1), Math.Round(u, 1)));
+            double sparseDead = Measure(MlsaeKernels.Sparse, out _, out _, out _, halfDead: true);
+            double denseDead = Measure(MlsaeKernels.Dense, out _, out _, out _, halfDead: true);
+            rows.Add(new Row(x, d * x, Math.Round(sparse), Math.Round(dense), Math.Round(sparse / dense, 2), Math.Round(f, 1), Math.Round(b, 1), Math.Round(u, 1),
+                Math.Round(sparseDead), Math.Round(denseDead)));
         }
-        return new Result(get_num_threads(), vectors, d, k, auxk, rows);
+        return new Result(get_num_threads(), vectors, d, k, auxk, rows, expansions.Select(x => Profile(x, vectors, repeats)).ToList());
     }
 }

@@ -49,11 +49,31 @@ sealed class TopKEncoder : autograd.MultiTensorFunction<TopKEncoder>
         ctx.save_for_backward([u, weight]);
         ctx.save_data("selection", selection);
         if (selection.AuxK is not int auxk) return [values];
-        // Non-dead latents are multiplied by 0 (not set to −inf), as the reference does.
-        latents.mul_(selection.Dead);
-        var (auxValues, auxIndices) = latents.topk(auxk, dim: -1, largest: true, sorted: false);
+        var (auxValues, auxIndices) = DeadTopK(latents, selection.Dead, auxk);
         selection.AuxKIndices = auxIndices;
         return [values, auxValues];
+    }
+
+    /// <summary>
+    /// The reference's AuxK selection, <c>topk(latents · dead_mask, auxk)</c>, computed over the dead
+    /// columns only. The reference fills the slots that positive dead latents do not take with
+    /// masked zeros; here they are value 0 at latent 0. After the ReLU both contribute nothing to
+    /// the reconstruction and get no gradient, so the loss and every gradient are the same, and
+    /// the [N, F] TopK (a fifth of the step at x32) shrinks to [N, dead]. // [N, F] → [N, AuxK] ×2
+    /// </summary>
+    static (Tensor Values, Tensor Indices) DeadTopK(Tensor latents, Tensor dead, int auxk)
+    {
+        long n = latents.shape[0];
+        var deadIndex = dead.nonzero().squeeze(1);                                   // [dead]
+        long count = deadIndex.shape[0];
+        var values = zeros([n, auxk], latents.dtype, latents.device);
+        var indices = zeros([n, auxk], ScalarType.Int64, latents.device);
+        if (count == 0) return (values, indices);
+        int take = (int)Math.Min(auxk, count);
+        var (top, at) = latents.index_select(1, deadIndex).topk(take, dim: -1, largest: true, sorted: false);
+        values.narrow(1, 0, take).copy_(top.clamp_min(0));   // a negative dead value loses to the reference's masked zeros
+        indices.narrow(1, 0, take).copy_(deadIndex.index_select(0, at.reshape(-1)).reshape(n, take));
+        return (values, indices);
     }
 
     /// <summary>The pre-activations <c>u Wᵀ</c>, computed in <paramref name="dtype"/> and returned in float32. // [N, F]</summary>
@@ -79,6 +99,11 @@ sealed class TopKEncoder : autograd.MultiTensorFunction<TopKEncoder>
         var latentIndex = indices.reshape(-1);
         var flatGrads = grads.reshape(-1);
         var rows = arange(n, dtype: ScalarType.Int64, device: u.device).repeat_interleave(indices.shape[1]);
+        // Entries the ReLU stopped (AuxK slots of live latents, most of them early on) carry exact zeros.
+        var live = flatGrads.ne(0);
+        latentIndex = latentIndex.masked_select(live);
+        flatGrads = flatGrads.masked_select(live);
+        rows = rows.masked_select(live);
         // d weight[j] = Σ_n g[n, j] u[n] over the selected (n, j) only.
         using var g = sparse_coo_tensor(stack([latentIndex, rows]), flatGrads, [f, n]);
         var gradWeight = g.mm(u);                                                      // [F, D]

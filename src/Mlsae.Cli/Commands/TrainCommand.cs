@@ -85,6 +85,12 @@ public static class TrainCommand
             using var context = ModelContext.Open(options.Model, options.Revision, options.Layers is null ? parse.GetValue(layers) : string.Join(",", options.Layers),
                 options.Device, options.DType, options.SkipSpecialTokens, console);
             options = options with { Layers = context.Layers };
+            if (File.Exists(Path.Combine(context.Folder, "tokenizer.json"))
+                && SequenceStream.EffectiveMaxLength(context.Tokenizer(), options.MaxLength) is int effective && effective < options.MaxLength)
+            {
+                console.Error.WriteLine($"--max-length: {options.MaxLength} exceeds the tokenizer's model_max_length; using {effective}, as the reference does");
+                options = options with { MaxLength = effective };
+            }
             return Run(options, context, runDir, resuming, console);
         }));
         return command;

@@ -19,8 +19,11 @@ public static class SequenceStream
         if (source.IsLocal && TokenIdsJsonl.Looks(source.Data)) return PreTokenized(source.Data, report);
         var tok = tokenizer();
         int eos = tok.TokenToId("<|endoftext|>") ?? throw new MlsaeException($"{tok.Source}: no <|endoftext|> token to join documents with");
-        return SequencePacker.Pack(source.Documents(hub, options, report), tok, eos, maxLength);
+        return SequencePacker.Pack(source.Documents(hub, options, report), tok, eos, EffectiveMaxLength(tok, maxLength));
     }
+
+    /// <summary>The reference's <c>min(tokenizer.model_max_length, max_length)</c>.</summary>
+    public static int EffectiveMaxLength(Tokenizer tokenizer, int maxLength) => Math.Min(maxLength, tokenizer.ModelMaxLength ?? int.MaxValue);
 
     static IEnumerable<long[]> PreTokenized(string path, DataReport? report)
     {

@@ -26,9 +26,14 @@ public sealed class Tokenizer
     /// <summary>Vocab size including added tokens not in the model vocab (HF's <c>len(tokenizer)</c>).</summary>
     public int Count => model.Count + addedById.Keys.Count(id => model.Token(id) is null);
 
-    Tokenizer(string source, BpeModel model, List<AddedToken> added, bool nfc)
+    /// <summary><c>model_max_length</c> from <c>tokenizer_config.json</c> beside the file, when it is a
+    /// real limit (Pythia's is 1e30, which means none).</summary>
+    public int? ModelMaxLength { get; }
+
+    Tokenizer(string source, BpeModel model, List<AddedToken> added, bool nfc, int? modelMaxLength)
     {
         Source = source;
+        ModelMaxLength = modelMaxLength;
         this.model = model;
         this.nfc = nfc;
         addedById = added.ToDictionary(a => a.Id);
@@ -41,7 +46,19 @@ public sealed class Tokenizer
     {
         var file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.json") : path;
         var (model, added, nfc) = TokenizerJson.Read(file);
-        return new Tokenizer(file, model, added, nfc);
+        return new Tokenizer(file, model, added, nfc, ReadModelMaxLength(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json")));
+    }
+
+    static int? ReadModelMaxLength(string configPath)
+    {
+        if (!File.Exists(configPath)) return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(configPath));
+            return doc.RootElement.TryGetProperty("model_max_length", out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
+                && v.TryGetDouble(out var d) && d >= 1 && d < int.MaxValue ? (int)d : null;
+        }
+        catch (System.Text.Json.JsonException e) { throw MlsaeException.From($"{configPath}: invalid JSON", e); }
     }
 
     /// <summary>The id of a token string (vocab or added), or null.</summary>

@@ -111,3 +111,25 @@ public class DataShardTests
         Assert.Contains("--shard", bad.Error);
     }
 }
+
+public class ModelMaxLengthTests
+{
+    [Fact]
+    public void SequencesAreCutAtTheTokenizersModelMaxLengthAsTheReferenceDoes()
+    {
+        var dir = Fixtures.TempDir();
+        foreach (var f in new[] { "tokenizer.json", "special_tokens_map.json" }) File.Copy(Fixtures.Path("tokenizer", f), Path.Combine(dir, f));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fixtures.Path("tokenizer", "tokenizer_config.json")))!.AsObject();
+        config["model_max_length"] = 16;
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), config.ToJsonString());
+        Assert.Equal(16, Mlsae.Tokenization.Tokenizer.Load(dir).ModelMaxLength);
+        var docs = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("tokenizer", "pipeline_cases.json"))).RootElement.GetProperty("documents")
+            .EnumerateArray().Select(d => d.GetString()!).ToList();
+        var expected = SequencePacker.Pack(docs, Mlsae.Tokenization.Tokenizer.Load(Fixtures.Path("tokenizer")), 0, 16).ToList();
+        var path = Path.Combine(dir, "docs.jsonl");
+        File.WriteAllLines(path, docs.Select(d => JsonSerializer.Serialize(new { text = d })));
+        var actual = SequenceStream.Open(new DataSource(path), () => Mlsae.Tokenization.Tokenizer.Load(dir), 32, null, null, () => throw new InvalidOperationException()).ToList();
+        Assert.Equal(expected, actual);
+        Assert.Null(Mlsae.Tokenization.Tokenizer.Load(Fixtures.Path("tokenizer")).ModelMaxLength);
+    }
+}

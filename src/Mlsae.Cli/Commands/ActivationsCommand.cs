@@ -40,6 +40,7 @@ public static class ActivationsCommand
             var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(device)!, parse.GetValue(dtype)!);
             var outPath = parse.GetValue(output)!;
             var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
+            if (modelName == EmbeddedDefaults.Name) data.ImplicitMaxLength = TrainCommand.EmbeddedRunDefaults.MaxLength;
             var folder = EmbeddedDefaults.Folder(modelName) ?? ModelResolver.Resolve(modelName, parse.GetValue(revision)!, NewHubClient(console));
             var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, folder, console);
             using var gpt = GptNeoXLoader.Load(folder, dev, type);

@@ -40,6 +40,9 @@ public sealed class DataOptions
         MaxLength = new Option<int>("--max-length") { Description = "Tokens per sequence (the reference's default is 2048)", DefaultValueFactory = _ => maxLength };
     }
 
+    /// <summary>The <c>--max-length</c> to use when the user gave none (e.g. the embedded model's own), instead of the option's default.</summary>
+    public int? ImplicitMaxLength { get; set; }
+
     /// <summary>Adds the options to a command.</summary>
     public void AddTo(Command command)
     {
@@ -70,7 +73,7 @@ public sealed class DataOptions
     /// <summary>The parsed <c>--max-length</c>, checked.</summary>
     public int ParseMaxLength(ParseResult parse)
     {
-        int max = parse.GetValue(MaxLength);
+        int max = ImplicitMaxLength is int implicitMax && parse.GetResult(MaxLength) is not { Implicit: false } ? implicitMax : parse.GetValue(MaxLength);
         if (max <= 0) throw new MlsaeException($"--max-length must be positive, got {max}");
         return max;
     }

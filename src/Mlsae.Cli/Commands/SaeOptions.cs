@@ -36,6 +36,14 @@ sealed class SaeOptions
         var rule = new DeadLatentRule(true, run?.DeadTokensThreshold ?? 10_000_000);
         var loaded = MlsaeCheckpoint.Load(folder, rule, device);
         loaded.Autoencoder.ReferenceQuirks = run?.ReferenceQuirks ?? false;
-        return new Resolved(loaded.Autoencoder, folder, run, loaded.ModelName, loaded.Layers);
+        return new Resolved(loaded.Autoencoder, folder, run, loaded.ModelName ?? ReferenceModelName(parse.GetValue(Sae)!), loaded.Layers);
+    }
+
+    /// <summary>The model a published reference SAE was trained on, from its repo name
+    /// (<c>tim-lawson/mlsae-pythia-70m-deduped-x64-k32</c> → <c>EleutherAI/pythia-70m-deduped</c>); null otherwise.</summary>
+    internal static string? ReferenceModelName(string sae)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(sae.TrimEnd('/')), @"^mlsae-(pythia-[0-9a-z.]+(?:-deduped)?)-x\d+-k\d+(?:-lens)?$");
+        return match.Success && !Directory.Exists(sae) ? "EleutherAI/" + match.Groups[1].Value : null;
     }
 }

@@ -116,3 +116,14 @@ public class MlsaeCheckpointHubTests
         Assert.Contains("--sae", Assert.Throws<MlsaeException>(() => MlsaeCheckpoint.Resolve("not a repo!", "main", () => hub)).Message);
     }
 }
+
+public class ReferenceRepoNameTests
+{
+    [Theory]
+    [InlineData("tim-lawson/mlsae-pythia-70m-deduped-x64-k32", "EleutherAI/pythia-70m-deduped")]
+    [InlineData("tim-lawson/mlsae-pythia-1b-deduped-x16-k32", "EleutherAI/pythia-1b-deduped")]
+    [InlineData("tim-lawson/mlsae-pythia-160m-deduped-x64-k32-lens", "EleutherAI/pythia-160m-deduped")]
+    [InlineData("someone/other-sae", null)]
+    public void PublishedReferenceSaesNameTheirModel(string repo, string? model) =>
+        Assert.Equal(model, Mlsae.Cli.Commands.SaeOptions.ReferenceModelName(repo));
+}

@@ -70,6 +70,15 @@ public static class ReportCommand
                 if (v[key] is JsonValue n) html.Append($"<tr><th style=\"text-align:left\">{key}</th><td>{EvalSummary.Format(n.GetValue<double>())}</td></tr>");
             html.Append("</table><p><code>rel_var_t</code> = E[var over layers for single tokens] / E[var over layers in aggregate]: values well below 1 mean a latent is active at fewer layers for one token than over many tokens.</p>");
         }
+        var promptPath = Path.Combine(dir, "prompt.json");
+        if (File.Exists(promptPath))
+        {
+            var p = JsonNode.Parse(File.ReadAllText(promptPath))!.AsObject();
+            html.Append($"<h2>One prompt</h2><p><code>{Enc(p["prompt"]?.GetValue<string>() ?? "")}</code></p>");
+            if (p["layers_per_token_latent_mean"] is JsonValue span && p["single_layer_fraction"] is JsonValue single)
+                html.Append($"<p>For a single token, an active latent fires at {EvalSummary.Format(span.GetValue<double>())} layers on average; "
+                    + $"{EvalSummary.Format(100 * single.GetValue<double>())}% of (token, latent) pairs fire at exactly one layer. See <code>prompt.png</code> below and <code>dists_heatmap.png</code> for the aggregate.</p>");
+        }
         html.Append("<h2>Figures</h2>");
         foreach (var png in Directory.EnumerateFiles(dir, "*.png").Order(StringComparer.Ordinal))
             html.Append($"<h3>{Enc(Path.GetFileNameWithoutExtension(png))}</h3><img alt=\"{Enc(Path.GetFileName(png))}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(png))}\">");

@@ -191,6 +191,16 @@ public static class TrainCommand
         json["batch_size"] = options.BatchSize;
         json["max_length"] = options.MaxLength;
         AtomicFile.WriteText(Path.Combine(runDir, "variances.json"), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (File.Exists(Path.Combine(context.Folder, "tokenizer.json")))
+        {
+            var tokenizer = context.Tokenizer();
+            // The single-prompt view beside the aggregate one: a fixed sentence for the embedded
+            // model (agreement across a clause, then arithmetic), else the start of the first validation sequence.
+            var prompt = options.Model == EmbeddedDefaults.Name
+                ? "The old keys that the baker found near the river are red. sum: 23 + 48 = 71."
+                : tokenizer.Decode(validation[0][0].Take(64).Select(i => (int)i), skipSpecialTokens: true);
+            if (prompt.Trim().Length > 0) PromptCommand.Write(sae, context, tokenizer, prompt, runDir, Path.Combine(runDir, "prompt.json"));
+        }
         ReportCommand.Write(runDir, Path.Combine(runDir, "report.html"));
     }
 

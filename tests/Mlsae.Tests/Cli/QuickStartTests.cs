@@ -32,7 +32,7 @@ public class QuickStartTests
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("model: the embedded GPT-NeoX", r.Error);
         Assert.Contains("data: the embedded synthetic corpus", r.Error);
-        foreach (var file in new[] { "config.json", "model.safetensors", "run.json", "metrics.jsonl", "eval.json", "summary.md", "dists_heatmap.png", "report.html" })
+        foreach (var file in new[] { "config.json", "model.safetensors", "run.json", "metrics.jsonl", "eval.json", "summary.md", "dists_heatmap.png", "prompt.png", "report.html" })
             Assert.True(File.Exists(Path.Combine(run, file)), file);
         var eval = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "eval.json"))).RootElement;
         int layers = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "embedded", "model", "config.json"))).RootElement.GetProperty("num_hidden_layers").GetInt32();

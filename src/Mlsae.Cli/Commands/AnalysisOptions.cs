@@ -103,9 +103,8 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             if (batch <= 0) throw new MlsaeException($"--batch-size must be positive, got {batch}");
             long tokens = parse.GetValue(MaxTokens);
             if (tokens <= 0) throw new MlsaeException($"--max-tokens must be positive, got {tokens}");
-            int maxLength = EmbeddedDefaults.Implicit(parse, Data.MaxLength) && run is not null ? run.MaxLength
-                : EmbeddedDefaults.Implicit(parse, Data.MaxLength) && modelName == EmbeddedDefaults.Name ? TrainCommand.EmbeddedRunDefaults.MaxLength
-                : Data.ParseMaxLength(parse);
+            Data.ImplicitMaxLength = run?.MaxLength ?? (modelName == EmbeddedDefaults.Name ? TrainCommand.EmbeddedRunDefaults.MaxLength : null);
+            int maxLength = Data.ParseMaxLength(parse);
             var shard = Data.ParseShard(parse);
             var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
             var source = new DataSource(dataName, parse.GetValue(Data.Split)!, parse.GetValue(Data.Revision)!);

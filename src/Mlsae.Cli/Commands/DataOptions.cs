@@ -56,9 +56,11 @@ public sealed class DataOptions
     }
 
     /// <summary>The parsed <c>--shard</c>; (0, 1) when not given.</summary>
-    public (int Index, int Count) ParseShard(ParseResult parse)
+    public (int Index, int Count) ParseShard(ParseResult parse) => ParseShard(parse.GetValue(Shard));
+
+    /// <summary>Parses an <c>i/n</c> shard (as given to <c>--shard</c> or kept in run.json); (0, 1) for null.</summary>
+    public static (int Index, int Count) ParseShard(string? value)
     {
-        var value = parse.GetValue(Shard);
         if (value is null) return (0, 1);
         var parts = value.Split('/');
         if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n <= 0 || i < 0 || i >= n)

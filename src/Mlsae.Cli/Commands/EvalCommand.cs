@@ -46,7 +46,8 @@ public static class EvalCommand
             if (batch <= 0) throw new MlsaeException($"--batch-size must be positive, got {batch}");
             long tokens = parse.GetValue(maxTokens);
             if (tokens <= 0) throw new MlsaeException($"--max-tokens must be positive, got {tokens}");
-            int maxLength = parse.GetResult(data.MaxLength) is not { Implicit: false } && run is not null ? run.MaxLength : data.ParseMaxLength(parse);
+            data.ImplicitMaxLength = run?.MaxLength;
+            int maxLength = data.ParseMaxLength(parse);
             var report = new DataReport();
             var source = new DataSource(EmbeddedDefaults.Data(parse.GetValue(data.Data), console, heldOut: true), parse.GetValue(data.Split)!, parse.GetValue(data.Revision)!);
             var sequences = DataOptions.Part(SequenceStream.Open(source, context.Tokenizer, maxLength, new DocumentOptions(parse.GetValue(data.TextField)!, parse.GetValue(data.SkipBadLines)),

@@ -97,7 +97,7 @@ public static class PromptCommand
         for (int l = 0; l < layers.Length; l++)
             for (int c = 0; c < order.Length; c++) matrix[l, c] = sumsArray[l * active.Length + order[c]];
         if (order.Length > 0)
-            Figures.Figures.PromptHeatmap(matrix, order.Select(i => (int)active[i]).ToList(), layers, $"Prompt latents over layers — {context.Name}", Path.ChangeExtension(path, ".png"));
+            Figures.Figures.PromptHeatmap(matrix, layers, $"Prompt latents over layers — {context.Name}", Path.ChangeExtension(path, ".png"));
         return (order.Length, ids.Length);
     }
 }

@@ -67,7 +67,7 @@ public static class TrainCommand
                 {
                     Model = modelName, Revision = parse.GetValue(revision)!, Data = EmbeddedDefaults.Data(parse.GetValue(data.Data), console),
                     Split = parse.GetValue(data.Split)!, DataRevision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
-                    SkipBadLines = parse.GetValue(data.SkipBadLines), Shard = parse.GetValue(data.Shard) is null ? null : $"{data.ParseShard(parse).Index}/{data.ParseShard(parse).Count}", ValData = parse.GetValue(valData), ValBatches = parse.GetValue(valBatches),
+                    SkipBadLines = parse.GetValue(data.SkipBadLines), Shard = data.ParseShard(parse) is { Count: > 1 } shard ? $"{shard.Index}/{shard.Count}" : null, ValData = parse.GetValue(valData), ValBatches = parse.GetValue(valBatches),
                     MaxLength = data.ParseMaxLength(parse), BatchSize = parse.GetValue(batchSize), AccumulateGradBatches = parse.GetValue(accumulate),
                     MaxTokens = parse.GetValue(maxTokens), ExpansionFactor = parse.GetValue(expansion), K = parse.GetValue(k),
                     AuxK = auxkValue == 0 ? null : auxkValue, AuxKCoef = parse.GetValue(auxkCoef), DeadTokensThreshold = parse.GetValue(deadTokens),
@@ -209,7 +209,7 @@ public static class TrainCommand
     {
         IEnumerable<long[]> Open(string data, string split, DataReport into) => SequenceStream.Open(new DataSource(data, split, options.DataRevision), context.Tokenizer,
             options.MaxLength, new DocumentOptions(options.TextField, options.SkipBadLines), into, () => ActivationsCommand.NewHubClient(console));
-        var shard = options.Shard is string sh ? (int.Parse(sh.Split('/')[0]), int.Parse(sh.Split('/')[1])) : (0, 1);
+        var shard = DataOptions.ParseShard(options.Shard);
         var training = DataOptions.Part(Open(options.Data, options.Split, report), shard);
         var held = options.ValData is null ? DataOptions.Part(Open(options.Data, options.Split, new DataReport()), shard)
             : Open(options.ValData, options.Split == "train" ? "validation" : options.Split, new DataReport());

@@ -90,9 +90,9 @@ static class Figures
     }
 
     /// <summary>One prompt: each active latent's activation (summed over the prompt's tokens) by layer.</summary>
-    public static void PromptHeatmap(double[,] activations, IReadOnlyList<int> latents, IReadOnlyList<int> layers, string title, string path)
+    public static void PromptHeatmap(double[,] activations, IReadOnlyList<int> layers, string title, string path)
     {
-        int l = layers.Count, n = latents.Count;
+        int l = layers.Count, n = activations.GetLength(1);
         if (n == 0) throw new MlsaeException("figures: no latent is active on this prompt");
         var data = new double[l, n];
         for (int row = 0; row < l; row++)

@@ -75,6 +75,7 @@ public static class ExamplesDatabase
     {
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
         var result = new List<MaxActivatingExamples.Example>();
+        var positions = layers.Select((layer, i) => (layer, i)).ToDictionary(p => p.layer, p => p.i);
         try
         {
             using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
@@ -86,8 +87,7 @@ public static class ExamplesDatabase
             {
                 var ids = JsonSerializer.Deserialize<long[]>(reader.GetString(3))!;
                 int position = reader.GetInt32(6);
-                int layer = layers.ToList().IndexOf(reader.GetInt32(1));
-                if (layer < 0) throw new MlsaeException($"{path}: layer {reader.GetInt32(1)} is not among [{string.Join(", ", layers)}]");
+                if (!positions.TryGetValue(reader.GetInt32(1), out int layer)) throw new MlsaeException($"{path}: layer {reader.GetInt32(1)} is not among [{string.Join(", ", layers)}]");
                 result.Add(new MaxActivatingExamples.Example(reader.GetInt32(0), layer, reader.GetInt64(5), position, (float)reader.GetDouble(2), ids,
                     JsonSerializer.Deserialize<float[]>(reader.GetString(4))!, reader.GetInt32(7)));
             }

@@ -121,9 +121,7 @@ public sealed class MlsaeAutoencoder : IDisposable
 
     List<Tensor> DenseEncode(Tensor standardized, TopKEncoder.Selection selection)
     {
-        var latents = ComputeDType == ScalarType.Float32
-            ? (standardized - PreEncoderBias).mm(Encoder.t())                          // [N, F]
-            : (standardized - PreEncoderBias).to(ComputeDType).mm(Encoder.to(ComputeDType).t()).to(ScalarType.Float32);
+        var latents = TopKEncoder.Latents(standardized - PreEncoderBias, Encoder, ComputeDType);   // [N, F]
         var (values, indices) = latents.topk(Config.K, dim: -1, largest: true, sorted: false);
         selection.TopKIndices = indices;
         selection.Dead = selection.DeadMask(new TopK(values.detach(), indices));

@@ -50,7 +50,7 @@ public sealed class EvalAccumulator(IReadOnlyList<int> layers, long nLatents, do
         if (Batches == 0) throw new MlsaeException("evaluation: no batches (the data holds no full sequence)");
         var perLayer = batches.ToDictionary(kv => kv.Key,
             kv => Enumerable.Range(0, layers.Count).Select(l => kv.Value.Average(b => b[l])).ToArray());
-        double dead = selections.Count(c => c < tokens / deadTokensThreshold) / (double)nLatents;
+        double dead = SparsityMetrics.DeadFraction((IReadOnlyList<long>)selections, tokens, deadTokensThreshold);
         return new EvalResult(layers.ToArray(), tokens, Batches, perLayer, dead);
     }
 }

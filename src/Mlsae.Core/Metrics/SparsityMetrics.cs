@@ -18,5 +18,9 @@ public static class SparsityMetrics
     /// <summary>The reference's DeadLatents estimate: latents selected fewer than
     /// <c>tokens / dead_tokens_threshold</c> times. // [F] → []</summary>
     public static double DeadFraction(Tensor selections, long tokens, double deadTokensThreshold) =>
-        (selections.to(ScalarType.Float32) < tokens / deadTokensThreshold).sum().item<long>() / (double)selections.shape[0];
+        DeadFraction((IReadOnlyList<long>)selections.to(ScalarType.Int64).cpu().data<long>().ToArray(), tokens, deadTokensThreshold);
+
+    /// <summary>The same from selection counts accumulated on the host. // [F]</summary>
+    public static double DeadFraction(IReadOnlyList<long> selections, long tokens, double deadTokensThreshold) =>
+        selections.Count(c => c < tokens / deadTokensThreshold) / (double)selections.Count;
 }

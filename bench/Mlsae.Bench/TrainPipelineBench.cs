@@ -1,3 +1,4 @@
+using Mlsae.Data;
 using System.Diagnostics;
 using Mlsae.Autoencoder;
 using Mlsae.Models;
@@ -40,7 +41,7 @@ public static class TrainPipelineBench
             var clock = new Stopwatch();
             long timedTokens = 0;
             new MlsaeTrainer(options, new ResidualStream(model, Enumerable.Range(0, 6).ToArray(), null), autoencoder, Path.Combine(Path.GetTempPath(), "mlsae-bench-" + Guid.NewGuid().ToString("N")))
-                .Fit(sequences, [], resume: false, p =>
+                .Fit(BatchSource.InMemory(sequences, 1), null, [], resume: false, p =>
                 {
                     if (p.Step == 1) clock.Start();   // the first step (warm-up, bias init) is not timed
                     else timedTokens += seq;

@@ -85,8 +85,9 @@ public static class ActivationsCommand
         if (!given.Any(g => g)) EmbeddedDefaults.Data(null, console, heldOut: true);
         int cap = parse.GetValue(limit);
         if (cap <= 0) throw new MlsaeException($"--limit must be positive, got {cap}");
-        var report = new DataReport();
-        var sequences = data.Sequences(parse, LoadTokenizer, report, console, DataSource.EmbeddedHeldOut).Take(cap).ToList();
+        var source = data.Source(parse, LoadTokenizer, () => NewHubClient(console), fallback: DataSource.EmbeddedHeldOut);
+        var report = source.Report;
+        var sequences = source.Sequences().Take(cap).Select(s => s.Ids).ToList();
         if (sequences.Count == 0) throw new MlsaeException($"--data: no sequences of {data.ParseMaxLength(parse)} tokens ({report.Summary()})");
         console.Error.WriteLine($"data: {sequences.Count} sequences ({report.Summary()})");
         return sequences;

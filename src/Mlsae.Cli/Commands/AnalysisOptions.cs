@@ -35,34 +35,32 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
         public required int MaxLength { get; init; }
         public required int BatchSize { get; init; }
         public required long MaxTokens { get; init; }
-        public required (int Index, int Count) Shard { get; init; }
-        public required Func<IEnumerable<(long[] Sequence, long Index)>> Sequences { get; init; }
+        public required BatchSource Data { get; init; }
         public required string DataName { get; init; }
 
         public MlsaeAutoencoder Autoencoder => Sae?.Autoencoder ?? throw new InvalidOperationException("no SAE");
         public ResidualStream Stream => Context.Stream;
         public long MaxBatches => Math.Max(1, (MaxTokens + (long)BatchSize * MaxLength - 1) / ((long)BatchSize * MaxLength));
 
-        /// <summary>Batches of this shard with each sequence's index in the whole stream. // [B, T]</summary>
-        public IEnumerable<(long[][] Batch, long[] Indices)> Batches() =>
-            Sequences().Chunk(BatchSize).Take((int)Math.Min(int.MaxValue, MaxBatches)).Select(c => (c.Select(s => s.Sequence).ToArray(), c.Select(s => s.Index).ToArray()));
+        /// <summary>Batches of this shard, each with its sequences' indices in the whole stream. // [B, T]</summary>
+        public IEnumerable<TokenBatch> Batches() => Data.Batches().Take((int)Math.Min(int.MaxValue, MaxBatches));
 
         /// <summary>
         /// Streams this shard's batches through the model and the SAE (no gradients, training state
-        /// untouched) with a progress bar, handing each batch's tokens, sequence indices and SAE
-        /// output to <paramref name="use"/> inside the batch's dispose scope. Returns the tokens read.
+        /// untouched) with a progress bar, handing each batch and its SAE output to
+        /// <paramref name="use"/> inside the batch's dispose scope. Returns the tokens read.
         /// </summary>
-        public long Encode(string title, CliConsole console, Action<long[][], long[], Autoencoder.MlsaeOutput> use) =>
+        public long Encode(string title, CliConsole console, Action<TokenBatch, Autoencoder.MlsaeOutput> use) =>
             console.Progress(title, MaxBatches * BatchSize * MaxLength, "tokens", done =>
             {
                 long seen = 0;
-                foreach (var (batch, indices) in Batches())
+                foreach (var batch in Batches())
                 {
                     using var scope = TorchSharp.torch.NewDisposeScope();
                     using var _ = TorchSharp.torch.no_grad();
-                    using var output = Autoencoder.Forward(Stream.Forward(Stream.Tokens(batch)), training: false);
-                    use(batch, indices, output);
-                    seen += batch.Length * (long)batch[0].Length;
+                    using var output = Autoencoder.Forward(Stream.Forward(Stream.Tokens(batch.Sequences)), training: false);
+                    use(batch, output);
+                    seen += batch.Tokens;
                     done(seen);
                 }
                 return seen;
@@ -77,7 +75,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             ["data"] = DataName,
             ["max_length"] = MaxLength.ToString(),
             ["batch_size"] = BatchSize.ToString(),
-            ["shard"] = $"{Shard.Index}/{Shard.Count}",
+            ["shard"] = Data.Shard.ToString(),
         };
 
         public void Dispose()
@@ -105,17 +103,11 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             if (tokens <= 0) throw new MlsaeException($"--max-tokens must be positive, got {tokens}");
             Data.ImplicitMaxLength = run?.MaxLength ?? (modelName == EmbeddedDefaults.Name ? TrainCommand.EmbeddedRunDefaults.MaxLength : null);
             int maxLength = Data.ParseMaxLength(parse);
-            var shard = Data.ParseShard(parse);
             var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
-            var source = new DataSource(dataName, parse.GetValue(Data.Split)!, parse.GetValue(Data.Revision)!);
-            var options = new DocumentOptions(parse.GetValue(Data.TextField)!, parse.GetValue(Data.SkipBadLines));
-            IEnumerable<(long[], long)> Sequences() => SequenceStream.Open(source, context.Tokenizer, maxLength, options, new DataReport(),
-                    () => ActivationsCommand.NewHubClient(console))
-                .Select((s, j) => (s, (long)j)).Where(p => p.Item2 % shard.Count == shard.Index);
+            var source = Data.Source(parse, context.Tokenizer, () => ActivationsCommand.NewHubClient(console), batch, dataName);
             return new Session
             {
-                Sae = sae, Context = context, MaxLength = maxLength, BatchSize = batch, MaxTokens = tokens, Shard = shard,
-                Sequences = Sequences, DataName = dataName,
+                Sae = sae, Context = context, MaxLength = maxLength, BatchSize = batch, MaxTokens = tokens, Data = source, DataName = dataName,
             };
         }
         catch

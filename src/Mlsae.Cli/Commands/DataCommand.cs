@@ -31,9 +31,11 @@ public static class DataCommand
             int max = data.ParseMaxLength(parse);
             int? cap = parse.GetValue(limit);
             if (cap is <= 0) throw new MlsaeException($"--limit must be positive, got {cap}");
-            var report = new DataReport();
-            var sequences = data.Sequences(parse, () => Tokenizer.Load(ModelResolver.ResolveTokenizer(parse.GetValue(tokenizer)!,
-                parse.GetValue(revision)!, ActivationsCommand.NewHubClient(console))), report, console);
+            HubClient? hub = null;
+            HubClient Hub() => hub ??= ActivationsCommand.NewHubClient(console);
+            var source = data.Source(parse, () => Tokenizer.Load(ModelResolver.ResolveTokenizer(parse.GetValue(tokenizer)!, parse.GetValue(revision)!, Hub())), Hub);
+            var report = source.Report;
+            var sequences = source.Sequences().Select(s => s.Ids);
             var outPath = parse.GetValue(output)!;
             int count = 0;
             AtomicFile.Write(outPath, stream =>

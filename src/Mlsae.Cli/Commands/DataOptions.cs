@@ -55,22 +55,8 @@ public sealed class DataOptions
         command.Options.Add(Shard);
     }
 
-    /// <summary>The parsed <c>--shard</c>; (0, 1) when not given.</summary>
-    public (int Index, int Count) ParseShard(ParseResult parse) => ParseShard(parse.GetValue(Shard));
-
-    /// <summary>Parses an <c>i/n</c> shard (as given to <c>--shard</c> or kept in run.json); (0, 1) for null.</summary>
-    public static (int Index, int Count) ParseShard(string? value)
-    {
-        if (value is null) return (0, 1);
-        var parts = value.Split('/');
-        if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n <= 0 || i < 0 || i >= n)
-            throw new MlsaeException($"--shard: expected i/n with 0 <= i < n, got '{value}'");
-        return (i, n);
-    }
-
-    /// <summary>This shard's part of <paramref name="sequences"/>.</summary>
-    public static IEnumerable<long[]> Part(IEnumerable<long[]> sequences, (int Index, int Count) shard) =>
-        shard.Count == 1 ? sequences : sequences.Where((_, j) => j % shard.Count == shard.Index);
+    /// <summary>The parsed <c>--shard</c>; the whole stream when not given.</summary>
+    public global::Mlsae.Data.Shard ParseShard(ParseResult parse) => global::Mlsae.Data.Shard.Parse(parse.GetValue(Shard));
 
     /// <summary>The parsed <c>--max-length</c>, checked.</summary>
     public int ParseMaxLength(ParseResult parse)
@@ -80,16 +66,12 @@ public sealed class DataOptions
         return max;
     }
 
-    /// <summary>The sequences <c>--data</c> names; <paramref name="tokenizer"/> loads the tokenizer
-    /// when the source is text.</summary>
-    public IEnumerable<long[]> Sequences(ParseResult parse, Func<Tokenizer> tokenizer, DataReport report, CliConsole console, string? fallback = null)
+    /// <summary>The batch source <c>--data</c> (or <paramref name="fallback"/>) names, in batches of
+    /// <paramref name="batchSize"/>; <paramref name="tokenizer"/> is loaded once, only for text sources.</summary>
+    public BatchSource Source(ParseResult parse, Func<Tokenizer> tokenizer, Func<HubClient> hub, int batchSize = 1, string? fallback = null)
     {
         var data = parse.GetValue(Data) ?? fallback ?? throw new MlsaeException("--data is required");
-        var source = new DataSource(data, parse.GetValue(Split)!, parse.GetValue(Revision)!);
-        var options = new DocumentOptions(parse.GetValue(TextField)!, parse.GetValue(SkipBadLines));
-        HubClient? hub = null;
-        var shard = ParseShard(parse);
-        return Part(SequenceStream.Open(source, tokenizer, ParseMaxLength(parse), options, report,
-            () => hub ??= ActivationsCommand.NewHubClient(console)), shard);
+        return new BatchSource(new DataSource(data, parse.GetValue(Split)!, parse.GetValue(Revision)!),
+            new DocumentOptions(parse.GetValue(TextField)!, parse.GetValue(SkipBadLines)), ParseMaxLength(parse), batchSize, ParseShard(parse), tokenizer, hub);
     }
 }

@@ -34,7 +34,7 @@ public static class DistsCommand
     {
         var sae = session.Autoencoder;
         var dists = new LayerDists(session.Context.Layers.Length, sae.Config.NLatents);
-        session.Encode("dists", console, (_, _, output) => dists.Add(output.TopKRaw, output.TopK.Indices));
+        session.Encode("dists", console, (_, output) => dists.Add(output.TopKRaw, output.TopK.Indices));
         if (dists.Tokens == 0) throw new MlsaeException("dists: no data (the source holds no full sequence)");
         return dists;
     }

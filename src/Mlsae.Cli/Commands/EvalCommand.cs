@@ -48,13 +48,11 @@ public static class EvalCommand
             if (tokens <= 0) throw new MlsaeException($"--max-tokens must be positive, got {tokens}");
             data.ImplicitMaxLength = run?.MaxLength;
             int maxLength = data.ParseMaxLength(parse);
-            var report = new DataReport();
-            var source = new DataSource(EmbeddedDefaults.Data(parse.GetValue(data.Data), console, heldOut: true), parse.GetValue(data.Split)!, parse.GetValue(data.Revision)!);
-            var sequences = DataOptions.Part(SequenceStream.Open(source, context.Tokenizer, maxLength, new DocumentOptions(parse.GetValue(data.TextField)!, parse.GetValue(data.SkipBadLines)),
-                report, () => ActivationsCommand.NewHubClient(console)), data.ParseShard(parse));
+            var source = data.Source(parse, context.Tokenizer, () => ActivationsCommand.NewHubClient(console), batch,
+                EmbeddedDefaults.Data(parse.GetValue(data.Data), console, heldOut: true));
             int maxBatches = (int)Math.Min(int.MaxValue, (tokens + (long)batch * maxLength - 1) / ((long)batch * maxLength));
             var result = console.Progress("eval", (long)maxBatches * batch * maxLength, "tokens", done =>
-                MlsaeEvaluator.Run(context.Stream, resolved.Autoencoder, ResidualStream.Batches(sequences, batch), !parse.GetValue(noDownstream),
+                MlsaeEvaluator.Run(context.Stream, resolved.Autoencoder, source.Batches().Select(b => b.Sequences), !parse.GetValue(noDownstream),
                     parse.GetValue(deadTokens) ?? run?.DeadTokensThreshold ?? 10_000_000, maxBatches, done));
             Write(result, parse.GetValue(output)!, console);
             Print(result, console);

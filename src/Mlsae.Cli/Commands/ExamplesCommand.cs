@@ -24,7 +24,7 @@ public static class ExamplesCommand
             var sae = session.Autoencoder;
             var layers = session.Context.Layers;
             var examples = new MaxActivatingExamples(layers.Length, sae.Config.NLatents, n, w, sae.Config.DeadThreshold);
-            session.Encode("examples", console, (batch, indices, output) => examples.Add(batch, output.TopKRaw, output.TopK.Indices, indices));
+            session.Encode("examples", console, (batch, output) => examples.Add(batch.Sequences, output.TopKRaw, output.TopK.Indices, batch.Indices));
             var meta = session.Metadata();
             meta["top"] = n.ToString();
             meta["window"] = w.ToString();

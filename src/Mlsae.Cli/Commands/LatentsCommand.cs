@@ -24,11 +24,11 @@ public static class LatentsCommand
             var tokens = new List<Tensor>();
             try
             {
-                foreach (var (batch, _) in session.Batches())
+                foreach (var batch in session.Batches())
                 {
                     using var scope = NewDisposeScope();
                     using var _ = no_grad();
-                    var ids = session.Stream.Tokens(batch);
+                    var ids = session.Stream.Tokens(batch.Sequences);
                     using var output = sae.Forward(session.Stream.Forward(ids), training: false);
                     values.Add(output.TopKRaw.cpu().MoveToOuterDisposeScope());
                     indices.Add(output.TopK.Indices.cpu().MoveToOuterDisposeScope());

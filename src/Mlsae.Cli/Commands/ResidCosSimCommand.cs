@@ -29,12 +29,12 @@ public static class ResidCosSimCommand
                 console.Progress($"resid-cos-sim pass {pass}", total, "tokens", done =>
                 {
                     long seen = 0;
-                    foreach (var (batch, _) in session.Batches())
+                    foreach (var batch in session.Batches())
                     {
                         using var scope = NewDisposeScope();
-                        var hidden = session.Stream.Forward(session.Stream.Tokens(batch));
+                        var hidden = session.Stream.Forward(session.Stream.Tokens(batch.Sequences));
                         if (pass == 1) cos.AddFirstPass(hidden); else cos.AddSecondPass(hidden);
-                        seen += batch.Length * (long)batch[0].Length;
+                        seen += batch.Tokens;
                         done(seen);
                     }
                     return seen;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mlsae.Autoencoder;
 using Mlsae.Data;
 using Mlsae.Evaluation;
+using Mlsae.Hub;
 using Mlsae.IO;
 using Mlsae.Models;
 using Mlsae.Training;
@@ -124,8 +125,8 @@ public static class TrainCommand
 
     static int Run(TrainOptions options, ModelContext context, string runDir, bool resuming, CliConsole console)
     {
-        var report = new DataReport();
-        var (training, validation) = Streams(options, context, report, console);
+        var (training, start, validation) = Streams(options, context, console);
+        var report = training.Report;
         var config = new MlsaeConfig
         {
             NInputs = context.Model.Config.HiddenSize, NLatents = context.Model.Config.HiddenSize * options.ExpansionFactor, K = options.K,
@@ -144,7 +145,7 @@ public static class TrainCommand
             + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.AccumulateGradBatches:N0} tokens{(resuming ? ", resuming" : "")}");
         TrainProgress? last = null;
         var final = console.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
-            done => trainer.Fit(training, validation, resuming, p => { last = p; done(p.Tokens); }),
+            done => trainer.Fit(training.Batches, start, validation, resuming, p => { last = p; done(p.Tokens); }),
             () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
         if (final.Batches < options.TotalBatches)
             console.Error.WriteLine($"note: the data ran out after {final.Tokens:N0} tokens ({report.Summary()})");
@@ -167,7 +168,7 @@ public static class TrainCommand
 
     /// <summary>The latent distributions over layers and the variance ratios on the validation
     /// batches, their figures, and the HTML report: what the README's first command shows.</summary>
-    static void Analyse(TrainOptions options, ModelContext context, MlsaeAutoencoder sae, IReadOnlyList<long[][]> validation, string runDir, CliConsole console)
+    static void Analyse(TrainOptions options, ModelContext context, MlsaeAutoencoder sae, IReadOnlyList<TokenBatch> validation, string runDir, CliConsole console)
     {
         var dists = new Analysis.LayerDists(context.Layers.Length, sae.Config.NLatents);
         var variances = new Analysis.LayerVariances(context.Layers.Length, sae.Config.NLatents);
@@ -175,7 +176,7 @@ public static class TrainCommand
         {
             using var scope = TorchSharp.torch.NewDisposeScope();
             using var _ = TorchSharp.torch.no_grad();
-            using var output = sae.Forward(context.Stream.Forward(context.Stream.Tokens(batch)), training: false);
+            using var output = sae.Forward(context.Stream.Forward(context.Stream.Tokens(batch.Sequences)), training: false);
             dists.Add(output.TopKRaw, output.TopK.Indices);
             variances.Add(output.TopKRaw, output.TopK.Indices);
         }
@@ -198,23 +199,26 @@ public static class TrainCommand
             // model (agreement across a clause, then arithmetic), else the start of the first validation sequence.
             var prompt = options.Model == EmbeddedDefaults.Name
                 ? "The old keys that the baker found near the river are red. sum: 23 + 48 = 71."
-                : tokenizer.Decode(validation[0][0].Take(64).Select(i => (int)i), skipSpecialTokens: true);
+                : tokenizer.Decode(validation[0].Sequences[0].Take(64).Select(i => (int)i), skipSpecialTokens: true);
             if (prompt.Trim().Length > 0) PromptCommand.Write(sae, context, tokenizer, prompt, runDir, Path.Combine(runDir, "prompt.json"));
         }
         ReportCommand.Write(runDir, Path.Combine(runDir, "report.html"));
     }
 
-    /// <summary>The training stream and the validation batches (held out from its start unless --val-data is given).</summary>
-    static (IEnumerable<long[]> Training, IReadOnlyList<long[][]> Validation) Streams(TrainOptions options, ModelContext context, DataReport report, CliConsole console)
+    /// <summary>The training batches, where training starts, and the validation batches (held out
+    /// from the start of the training stream unless --val-data is given).</summary>
+    static (BatchSource Training, DataPosition? Start, IReadOnlyList<TokenBatch> Validation) Streams(TrainOptions options, ModelContext context, CliConsole console)
     {
-        IEnumerable<long[]> Open(string data, string split, DataReport into) => SequenceStream.Open(new DataSource(data, split, options.DataRevision), context.Tokenizer,
-            options.MaxLength, new DocumentOptions(options.TextField, options.SkipBadLines), into, () => ActivationsCommand.NewHubClient(console));
-        var shard = DataOptions.ParseShard(options.Shard);
-        var training = DataOptions.Part(Open(options.Data, options.Split, report), shard);
-        var held = options.ValData is null ? DataOptions.Part(Open(options.Data, options.Split, new DataReport()), shard)
-            : Open(options.ValData, options.Split == "train" ? "validation" : options.Split, new DataReport());
-        var validation = ResidualStream.Batches(held, options.BatchSize).Take(options.ValBatches).ToList();
-        if (options.ValData is not null) return (training, validation);
-        return (training.Skip(validation.Sum(b => b.Length)), validation);
+        HubClient? hub = null;
+        HubClient Hub() => hub ??= ActivationsCommand.NewHubClient(console);
+        var documents = new DocumentOptions(options.TextField, options.SkipBadLines);
+        var tokenizer = new Lazy<Tokenization.Tokenizer>(context.Tokenizer);
+        BatchSource Open(string data, string split, Shard shard) => new(new DataSource(data, split, options.DataRevision), documents,
+            options.MaxLength, options.BatchSize, shard, () => tokenizer.Value, Hub);
+        var training = Open(options.Data, options.Split, Shard.Parse(options.Shard));
+        if (options.ValData is not null)
+            return (training, null, Open(options.ValData, options.Split == "train" ? "validation" : options.Split, Shard.All).Batches().Take(options.ValBatches).ToList());
+        var validation = training.Batches().Take(options.ValBatches).ToList();
+        return (training, validation.Count > 0 ? validation[^1].Next : null, validation);
     }
 }

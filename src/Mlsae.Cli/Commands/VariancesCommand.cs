@@ -37,7 +37,7 @@ public static class VariancesCommand
     {
         var sae = session.Autoencoder;
         var variances = new LayerVariances(session.Context.Layers.Length, sae.Config.NLatents);
-        long tokens = session.Encode("variances", console, (_, _, output) => variances.Add(output.TopKRaw, output.TopK.Indices));
+        long tokens = session.Encode("variances", console, (_, output) => variances.Add(output.TopKRaw, output.TopK.Indices));
         return (variances.Result(), variances.Batches, tokens);
     }
 }

@@ -30,30 +30,36 @@ public sealed record DataSource(string Data, string Split = "train", string Revi
         }
     }
 
-    /// <summary>The data files, local or downloaded lazily from the hub.</summary>
-    public IEnumerable<string> Files(Func<HubClient> hub)
+    /// <summary>The data files, local or downloaded from the hub when the stream reaches them.</summary>
+    public DataFiles Files(Func<HubClient> hub)
     {
-        if (IsLocal) return TextDocuments.Files(Data);
+        if (IsLocal) return DataFiles.OfLocal(TextDocuments.Files(Data));
         if (!HubClient.LooksLikeRepoId(Data) || Data.StartsWith('.') || !Data.Contains('/'))
             throw new MlsaeException($"--data: '{Data}' is not a file, folder or glob that exists, nor a hub dataset id (org/name)");
         return HubDataset.Files(hub(), Data, Split, Revision);
     }
 
-    /// <summary>Streams the source's documents.</summary>
-    public IEnumerable<string> Documents(Func<HubClient> hub, DocumentOptions? options = null, DataReport? report = null)
+    /// <summary>Streams the texts of the source's documents.</summary>
+    public IEnumerable<string> Documents(Func<HubClient> hub, DocumentOptions? options = null, DataReport? report = null) =>
+        Documents(hub, options, report, default).Select(d => d.Text);
+
+    /// <summary>Streams the source's documents from <paramref name="start"/>.</summary>
+    public IEnumerable<Document> Documents(Func<HubClient> hub, DocumentOptions? options, DataReport? report, DocumentCursor start)
     {
-        if (!IsEmbedded) return TextDocuments.Read(Files(hub), options, report);
+        if (!IsEmbedded) return TextDocuments.Read(Files(hub), options, report, start);
         var split = Data == EmbeddedHeldOut || Split is "validation" or "test" ? Mlsae.Embedded.SyntheticCorpus.Split.HeldOut : Mlsae.Embedded.SyntheticCorpus.Split.Train;
-        return Counted(new Mlsae.Embedded.SyntheticCorpus().Documents(split), report);
+        return Synthetic(split, start.Offset, report);
     }
 
-    static IEnumerable<string> Counted(IEnumerable<string> documents, DataReport? report)
+    /// <summary>The synthetic corpus is addressable by document index, so its cursor is that index.</summary>
+    static IEnumerable<Document> Synthetic(Mlsae.Embedded.SyntheticCorpus.Split split, long start, DataReport? report)
     {
         if (report is not null) report.Files++;
-        foreach (var d in documents)
+        long index = start;
+        foreach (var d in new Mlsae.Embedded.SyntheticCorpus().Documents(split, start))
         {
             if (report is not null) report.Documents++;
-            yield return d;
+            yield return new Document(d, new DocumentCursor { Offset = index++ });
         }
     }
 }

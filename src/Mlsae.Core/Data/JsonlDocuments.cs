@@ -7,27 +7,33 @@ namespace Mlsae.Data;
 /// never leaves half a file in the training stream.</summary>
 static class JsonlDocuments
 {
-    public static IEnumerable<string> Read(string file, DocumentOptions options, DataReport? report)
+    /// <summary>The documents of <paramref name="file"/> from <paramref name="start"/> (a line
+    /// start; its <see cref="DocumentCursor.File"/> and name are the caller's).</summary>
+    public static IEnumerable<Document> Read(string file, DocumentOptions options, DataReport? report, DocumentCursor start)
     {
         bool zstd = file.EndsWith(".zst", StringComparison.Ordinal);
         if (zstd) Verify(file);
         using var raw = File.OpenRead(file);
         using var stream = zstd ? new ZstdSharp.DecompressionStream(raw) : (Stream)raw;
-        int lineNumber = 0;
-        foreach (var line in ByteLines(stream, file))
+        long lineNumber = start.Line;
+        foreach (var line in ByteLines.Read(stream, start.Offset, file, zstd ? "corrupt zstd stream" : "read error"))
         {
             lineNumber++;
             string where = $"{file}:{lineNumber}";
-            var text = Utf8Text.Decode(line, where, options, report);
+            var text = Utf8Text.Decode(line.Bytes, where, options, report);
             if (string.IsNullOrWhiteSpace(text)) continue;
-            var doc = Parse(text, where, options.TextField, out var problem);
-            if (doc is not null) { yield return doc; continue; }
+            var doc = Parse(text, options.TextField, out var problem);
+            if (doc is not null)
+            {
+                yield return new Document(doc, start with { Offset = line.Start, Line = lineNumber - 1 });
+                continue;
+            }
             if (!options.SkipBadLines) throw new MlsaeException($"{where}: {problem} (use --skip-bad-lines to skip such lines)");
             if (report is not null) report.SkippedLines++;
         }
     }
 
-    static string? Parse(string line, string where, string field, out string problem)
+    static string? Parse(string line, string field, out string problem)
     {
         problem = "";
         try
@@ -57,32 +63,5 @@ static class JsonlDocuments
         {
             throw new MlsaeException($"{file}: corrupt zstd stream ({e.Message}); nothing from this file was used");
         }
-    }
-
-    static IEnumerable<byte[]> ByteLines(Stream stream, string file)
-    {
-        var buffer = new byte[1 << 16];
-        var line = new MemoryStream();
-        while (true)
-        {
-            int n;
-            try { n = stream.Read(buffer); }
-            catch (Exception e) when (e is ZstdSharp.ZstdException or IOException or InvalidDataException)
-            {
-                throw new MlsaeException($"{file}: corrupt zstd stream ({e.Message})");
-            }
-            if (n == 0) break;
-            int start = 0;
-            for (int i = 0; i < n; i++)
-                if (buffer[i] == (byte)'\n')
-                {
-                    line.Write(buffer, start, i - start);
-                    yield return line.ToArray();
-                    line.SetLength(0);
-                    start = i + 1;
-                }
-            line.Write(buffer, start, n - start);
-        }
-        if (line.Length > 0) yield return line.ToArray();
     }
 }

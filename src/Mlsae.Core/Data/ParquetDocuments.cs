@@ -9,20 +9,20 @@ namespace Mlsae.Data;
 /// column or a binary one (whose UTF-8 is checked as in JSONL).</summary>
 static class ParquetDocuments
 {
-    public static IEnumerable<string> Read(string file, DocumentOptions options, DataReport? report)
+    /// <summary>The documents of <paramref name="file"/> from row <paramref name="start"/>.Offset on.</summary>
+    public static IEnumerable<Document> Read(string file, DocumentOptions options, DataReport? report, DocumentCursor start)
     {
-        int groups = Open(file, options.TextField, (reader, field) =>
-        {
-            for (int g = 0; g < reader.RowGroupCount; g++) ReadGroup(reader, field, g, file);
-            return reader.RowGroupCount;
-        });
+        var groupRows = Open(file, options.TextField, (reader, field) =>
+            Enumerable.Range(0, reader.RowGroupCount).Select(g => (long)ReadGroup(reader, field, g, file).Length).ToArray());
         long row = 0;
-        for (int g = 0; g < groups; g++)
+        for (int g = 0; g < groupRows.Length; g++)
         {
+            if (row + groupRows[g] <= start.Offset) { row += groupRows[g]; continue; }   // resuming past this group
             var values = Open(file, options.TextField, (reader, field) => ReadGroup(reader, field, g, file));
             foreach (var value in values)
             {
                 row++;
+                if (row <= start.Offset) continue;
                 string where = $"{file}: row {row}";
                 if (value is null)
                 {
@@ -32,7 +32,8 @@ static class ParquetDocuments
                 }
                 // A string column is decoded by Parquet.Net (writers such as Arrow only store valid
                 // UTF-8 there); a binary column is checked here like any other record.
-                yield return value as string ?? Utf8Text.Decode((byte[])value, where, options, report);
+                var text = value as string ?? Utf8Text.Decode((byte[])value, where, options, report);
+                yield return new Document(text, start with { Offset = row - 1, Line = 0 });
             }
         }
     }

@@ -3,7 +3,7 @@ namespace Mlsae.Data;
 /// <summary>
 /// Streams documents from local text sources: <c>.txt</c> (one document per file), JSONL with a
 /// text field, <c>.jsonl.zst</c> (streamed zstd, as the Pile's shards), Parquet (a text column),
-/// and folders or globs of these (files in ordinal order).
+/// and folders or globs of these (files in ordinal order), from any <see cref="DocumentCursor"/>.
 /// </summary>
 public static class TextDocuments
 {
@@ -34,18 +34,25 @@ public static class TextDocuments
     /// <summary>Whether a path has an extension read as documents.</summary>
     public static bool IsSupported(string path) => Extensions.Any(e => path.EndsWith(e, StringComparison.Ordinal));
 
-    /// <summary>Streams the documents of <paramref name="source"/> in order.</summary>
+    /// <summary>Streams the documents' texts of <paramref name="source"/> in order.</summary>
     public static IEnumerable<string> Read(string source, DocumentOptions? options = null, DataReport? report = null) =>
-        Read(Files(source), options, report);
+        Read(DataFiles.OfLocal(Files(source)), options, report, default).Select(d => d.Text);
 
-    /// <summary>Streams the documents of <paramref name="files"/> in order.</summary>
-    public static IEnumerable<string> Read(IEnumerable<string> files, DocumentOptions? options = null, DataReport? report = null)
+    /// <summary>Streams the documents of <paramref name="files"/> in order, from <paramref name="start"/>.</summary>
+    public static IEnumerable<Document> Read(DataFiles files, DocumentOptions? options, DataReport? report, DocumentCursor start)
     {
         options ??= new DocumentOptions();
-        foreach (var file in files)
+        if (start.File > files.Names.Count)
+            throw new MlsaeException($"--data: the resume position names file {start.File}, but the source has {files.Names.Count} files (it changed since the run started?)");
+        for (int i = start.File; i < files.Names.Count; i++)
         {
+            var name = files.Names[i];
+            if (i == start.File && start.FileName is string expected && expected != name)
+                throw new MlsaeException($"--data: file {i} of the source is now '{name}', but the run read '{expected}' there (the source changed since the run started?)");
+            var cursor = i == start.File ? start with { FileName = name } : new DocumentCursor { File = i, FileName = name };
+            var path = files.Local(i);
             if (report is not null) report.Files++;
-            foreach (var doc in ReadFile(file, options, report))
+            foreach (var doc in ReadFile(path, options, report, cursor))
             {
                 if (report is not null) report.Documents++;
                 yield return doc;
@@ -53,12 +60,13 @@ public static class TextDocuments
         }
     }
 
-    static IEnumerable<string> ReadFile(string file, DocumentOptions options, DataReport? report)
+    static IEnumerable<Document> ReadFile(string file, DocumentOptions options, DataReport? report, DocumentCursor cursor)
     {
-        if (file.EndsWith(".txt", StringComparison.Ordinal)) return [PlainText(file, options, report)];
-        if (file.EndsWith(".parquet", StringComparison.Ordinal)) return ParquetDocuments.Read(file, options, report);
+        if (file.EndsWith(".txt", StringComparison.Ordinal))
+            return cursor.Offset > 0 ? [] : [new Document(PlainText(file, options, report), cursor)];
+        if (file.EndsWith(".parquet", StringComparison.Ordinal)) return ParquetDocuments.Read(file, options, report, cursor);
         if (file.EndsWith(".jsonl", StringComparison.Ordinal) || file.EndsWith(".jsonl.zst", StringComparison.Ordinal))
-            return JsonlDocuments.Read(file, options, report);
+            return JsonlDocuments.Read(file, options, report, cursor);
         throw new MlsaeException($"{file}: unsupported data file (expected {string.Join(", ", Extensions)})");
     }
 

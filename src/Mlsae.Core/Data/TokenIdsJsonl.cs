@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace Mlsae.Data;
@@ -15,19 +16,26 @@ public static class TokenIdsJsonl
     }
 
     /// <summary>Streams the sequences with the checks of <see cref="Read"/>.</summary>
-    public static IEnumerable<long[]> Stream(string path, bool sameLength = true)
+    public static IEnumerable<long[]> Stream(string path, bool sameLength = true) => Sequences(path, sameLength, default).Select(s => s.Ids);
+
+    /// <summary>Streams the sequences from the line at <paramref name="start"/>, each with the cursor of the line after it.</summary>
+    public static IEnumerable<(long[] Ids, DocumentCursor Next)> Sequences(string path, bool sameLength, DocumentCursor start)
     {
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
-        int lineNumber = 0, length = -1;
-        foreach (var line in File.ReadLines(path))
+        using var stream = File.OpenRead(path);
+        long lineNumber = start.Line;
+        int length = -1;
+        foreach (var line in ByteLines.Read(stream, start.Offset, path, "read error"))
         {
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            var ids = Parse(line, $"{path}:{lineNumber}");
+            var bytes = line.Start == 0 && line.Bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? line.Bytes[3..] : line.Bytes;
+            var text = Encoding.UTF8.GetString(bytes);
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            var ids = Parse(text, $"{path}:{lineNumber}");
             if (sameLength && length >= 0 && ids.Length != length)
                 throw new MlsaeException($"{path}:{lineNumber}: sequence has {ids.Length} tokens but earlier lines have {length}; all sequences must have the same length");
             length = ids.Length;
-            yield return ids;
+            yield return (ids, start with { Offset = line.Next, Line = lineNumber });
         }
     }
 

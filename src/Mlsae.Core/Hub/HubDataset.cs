@@ -44,18 +44,13 @@ public static partial class HubDataset
         return Regex.IsMatch(name, pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     }
 
-    /// <summary>Local paths of the split's files, each downloaded when the enumeration reaches it.</summary>
-    public static IEnumerable<string> Files(HubClient hub, string repoId, string split, string revision = "main")
+    /// <summary>The split's files by repo path, each downloaded when the stream reaches it.</summary>
+    public static DataFiles Files(HubClient hub, string repoId, string split, string revision = "main")
     {
         var all = hub.ListFiles(repoId, revision, "dataset");
         var files = SplitFiles(all, split);
         if (files.Count == 0)
             throw new MlsaeException($"--data: the hub dataset {repoId} has no {string.Join(", ", TextDocuments.Extensions)} files for split '{split}' ({all.Count} files listed)");
-        return Download(hub, repoId, files, revision);
-    }
-
-    static IEnumerable<string> Download(HubClient hub, string repoId, List<string> files, string revision)
-    {
-        foreach (var file in files) yield return hub.File(repoId, file, revision, repoType: "dataset")!;
+        return new DataFiles(files, file => hub.File(repoId, file, revision, repoType: "dataset")!);
     }
 }

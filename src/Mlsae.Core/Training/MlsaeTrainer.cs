@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Mlsae.Autoencoder;
+using Mlsae.Data;
 using Mlsae.Evaluation;
 using Mlsae.IO;
 using Mlsae.Metrics;
@@ -24,38 +25,41 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
     public string MetricsPath => Path.Combine(runDir, "metrics.jsonl");
 
     /// <summary>
-    /// Runs to <see cref="TrainOptions.MaxTokens"/> or the end of the data. With
-    /// <paramref name="resume"/> the state saved in the run folder is loaded and the training
-    /// stream continues after the sequences it had consumed.
+    /// Runs to <see cref="TrainOptions.MaxTokens"/> or the end of the data. <paramref name="batches"/>
+    /// opens the training stream at a position (null: <paramref name="start"/>, where training
+    /// begins after any held-out validation batches). With <paramref name="resume"/> the state saved
+    /// in the run folder is loaded and the stream reopened where it stood, without reading what
+    /// was consumed (a state from before positions were saved skips the consumed batches instead).
     /// </summary>
-    public TrainingState Fit(IEnumerable<long[]> training, IReadOnlyList<long[][]> validation, bool resume,
-        Action<TrainProgress>? progress = null)
+    public TrainingState Fit(Func<DataPosition?, IEnumerable<TokenBatch>> batches, DataPosition? start, IReadOnlyList<TokenBatch> validation,
+        bool resume, Action<TrainProgress>? progress = null)
     {
         using var adam = new AdamOptimizer(sae.Parameters, options.Lr);
-        var state = resume ? TrainingState.Load(runDir, sae, adam) : new TrainingState(0, 0, 0, 0);
+        var aggregate = new StepAggregate();
+        var state = resume ? TrainingState.Load(runDir, sae, adam, aggregate) : new TrainingState(0, 0, 0, 0) { Position = start };
         TruncateMetrics(state.Step);
         var clock = Stopwatch.StartNew();
-        var aggregate = new StepAggregate();
-        int accumulated = 0;
-        foreach (var batch in ResidualStream.Batches(training.Skip(checked((int)state.Sequences)), options.BatchSize))
+        var stream = resume && state.Position is null ? batches(start).Skip(checked((int)state.Batches)) : batches(state.Position);
+        int accumulated = 0;   // states are saved at optimizer steps, so a resume starts a fresh accumulation
+        foreach (var batch in stream)
         {
             if (state.Batches >= options.TotalBatches) break;
             TrainBatch(batch, state.Batches == 0, aggregate, state.Step);
-            state = state with { Batches = state.Batches + 1, Sequences = state.Sequences + batch.Length, Tokens = state.Tokens + batch.Length * (long)batch[0].Length };
+            state = state with { Batches = state.Batches + 1, Sequences = state.Sequences + batch.Size, Tokens = state.Tokens + batch.Tokens, Position = batch.Next };
             if (++accumulated < options.AccumulateGradBatches && state.Batches < options.TotalBatches) continue;
             accumulated = 0;
             state = Step(adam, state, aggregate, validation, clock, progress);
         }
         if (accumulated > 0) state = Step(adam, state, aggregate, validation, clock, progress);   // the data ended mid-accumulation
         if (state.Batches == 0) throw new MlsaeException("--data: no training batches (the data holds no full sequence after the validation part)");
-        Checkpoint(state, adam);
+        Checkpoint(state, adam, aggregate);
         return state;
     }
 
-    void TrainBatch(long[][] batch, bool first, StepAggregate aggregate, long step)
+    void TrainBatch(TokenBatch batch, bool first, StepAggregate aggregate, long step)
     {
         using var scope = NewDisposeScope();
-        var inputs = stream.Forward(stream.Tokens(batch));                          // [L, B, T, D]
+        var inputs = stream.Forward(stream.Tokens(batch.Sequences));               // [L, B, T, D]
         if (first) sae.InitializeBias(inputs);
         using var output = sae.Forward(inputs, training: true);
         var fvu = Fvu.PerLayer(inputs, output.Recons);                             // [L]
@@ -75,7 +79,7 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
 
     static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
 
-    TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<long[][]> validation,
+    TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<TokenBatch> validation,
         Stopwatch clock, Action<TrainProgress>? progress)
     {
         adam.StepOnce();
@@ -93,18 +97,18 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
             var val = Validate(validation);
             AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
         }
-        if (state.Step % options.CheckpointEvery == 0) Checkpoint(state, adam);
+        if (state.Step % options.CheckpointEvery == 0) Checkpoint(state, adam, aggregate);
         return state;
     }
 
     /// <summary>Metrics on the validation batches, downstream ones included; the training state is untouched.</summary>
-    public EvalResult Validate(IReadOnlyList<long[][]> validation, Action<long>? progress = null) =>
-        MlsaeEvaluator.Run(stream, sae, validation, downstream: true, options.DeadTokensThreshold, progress: progress);
+    public EvalResult Validate(IReadOnlyList<TokenBatch> validation, Action<long>? progress = null) =>
+        MlsaeEvaluator.Run(stream, sae, validation.Select(b => b.Sequences), downstream: true, options.DeadTokensThreshold, progress: progress);
 
-    void Checkpoint(TrainingState state, AdamOptimizer adam)
+    void Checkpoint(TrainingState state, AdamOptimizer adam, StepAggregate aggregate)
     {
         MlsaeCheckpoint.Save(sae, runDir);
-        state.Save(runDir, sae, adam);
+        state.Save(runDir, sae, adam, aggregate);
     }
 
     void AppendMetrics(string line) => File.AppendAllText(MetricsPath, line + "\n", new UTF8Encoding(false));

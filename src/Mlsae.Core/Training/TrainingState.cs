@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mlsae.Autoencoder;
+using Mlsae.Data;
 using Mlsae.IO;
 using static TorchSharp.torch;
 
@@ -9,15 +10,19 @@ namespace Mlsae.Training;
 /// Everything needed to continue a run exactly, in one atomically written file
 /// (<c>state/training_state.safetensors</c>): the autoencoder's parameters, Adam's moments, the
 /// dead-latent counters, and in its metadata the progress (optimizer step, batches and sequences
-/// consumed). Nothing else in training is random, so no RNG state is needed beyond the seed.
+/// consumed, the data position to reopen the stream at, and the metrics of the logging window in
+/// progress). Nothing else in training is random, so no RNG state is needed beyond the seed.
 /// </summary>
 public sealed record TrainingState(long Step, long Batches, long Sequences, long Tokens)
 {
+    /// <summary>Where the training stream stands; null in states written before positions were saved.</summary>
+    public DataPosition? Position { get; init; }
+
     /// <summary>The state file of a run folder.</summary>
     public static string PathIn(string runDir) => Path.Combine(runDir, "state", "training_state.safetensors");
 
     /// <summary>Writes the state.</summary>
-    public void Save(string runDir, MlsaeAutoencoder sae, AdamOptimizer adam)
+    public void Save(string runDir, MlsaeAutoencoder sae, AdamOptimizer adam, StepAggregate window)
     {
         using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>
@@ -36,15 +41,16 @@ public sealed record TrainingState(long Step, long Batches, long Sequences, long
         var metadata = new Dictionary<string, string>
         {
             ["step"] = Step.ToString(), ["batches"] = Batches.ToString(), ["sequences"] = Sequences.ToString(),
-            ["tokens"] = Tokens.ToString(), ["adam_step"] = adam.Step.ToString(),
+            ["tokens"] = Tokens.ToString(), ["adam_step"] = adam.Step.ToString(), ["log_window"] = window.Save(),
         };
+        if (Position is not null) metadata["position"] = Position.ToJson();
         var path = PathIn(runDir);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         SafeTensorsWriter.Write(path, tensors, metadata);
     }
 
-    /// <summary>Reads the state into <paramref name="sae"/> and <paramref name="adam"/>.</summary>
-    public static TrainingState Load(string runDir, MlsaeAutoencoder sae, AdamOptimizer adam)
+    /// <summary>Reads the state into <paramref name="sae"/>, <paramref name="adam"/> and the logging <paramref name="window"/>.</summary>
+    public static TrainingState Load(string runDir, MlsaeAutoencoder sae, AdamOptimizer adam, StepAggregate window)
     {
         var path = PathIn(runDir);
         if (!File.Exists(path)) throw new MlsaeException($"--resume: {path} not found (the run has no checkpoint yet)");
@@ -70,6 +76,8 @@ public sealed record TrainingState(long Step, long Batches, long Sequences, long
         long Meta(string key) => file.Metadata.TryGetValue(key, out var v) && long.TryParse(v, out var n) ? n
             : throw new MlsaeException($"{path}: missing '{key}' in its metadata");
         adam.Step = Meta("adam_step");
-        return new TrainingState(Meta("step"), Meta("batches"), Meta("sequences"), Meta("tokens"));
+        if (file.Metadata.TryGetValue("log_window", out var log)) window.Load(log, path);
+        var position = file.Metadata.TryGetValue("position", out var p) ? DataPosition.FromJson(p, path) : null;
+        return new TrainingState(Meta("step"), Meta("batches"), Meta("sequences"), Meta("tokens")) { Position = position };
     }
 }

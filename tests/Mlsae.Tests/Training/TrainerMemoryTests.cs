@@ -1,3 +1,4 @@
+using Mlsae.Data;
 using Mlsae.Autoencoder;
 using Mlsae.Models;
 using Mlsae.Training;
@@ -22,10 +23,10 @@ public class TrainerMemoryTests
         using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(true, 1000), seed: 0);
         var rng = new Random(3);
         var sequences = Enumerable.Range(0, 400).Select(_ => Enumerable.Range(0, 32).Select(_ => (long)rng.Next(1, 128)).ToArray()).ToList();
-        var validation = ResidualStream.Batches(sequences.Take(2), 2).ToList();
+        var validation = BatchSource.InMemory(sequences[..2], 2)(null).ToList();
         var live = new Dictionary<long, long>();
         var run = Fixtures.TempDir();
-        new MlsaeTrainer(options, stream, sae, run).Fit(sequences, validation, resume: false,
+        new MlsaeTrainer(options, stream, sae, run).Fit(BatchSource.InMemory(sequences, 2), null, validation, resume: false,
             p => live[p.Step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         Assert.Equal(120, live.Count);
         Assert.True(live[120] <= live[20], $"live tensors grew from {live[20]} at step 20 to {live[120]} at step 120");

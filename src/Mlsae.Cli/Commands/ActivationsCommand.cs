@@ -97,7 +97,7 @@ public static class ActivationsCommand
     internal static HubClient NewHubClient(CliConsole console)
     {
         var last = DateTime.MinValue;
-        return new HubClient(progress: (file, received, total) =>
+        return HubClient.FromEnvironment(progress: (file, received, total) =>
         {
             if (DateTime.UtcNow - last < TimeSpan.FromSeconds(2) && received != total) return;
             last = DateTime.UtcNow;

@@ -12,30 +12,42 @@ public sealed partial class HubClient
     /// </summary>
     public IReadOnlyList<string> ListFiles(string repoId, string revision = "main", string repoType = "dataset")
     {
-        var listing = Path.Combine(Cache.RepoFolder(repoId, repoType), "mlsae-listings", Uri.EscapeDataString(revision) + ".json");
+        var listing = Cache.Listing(repoId, revision, repoType);
         if (Offline)
         {
             if (!System.IO.File.Exists(listing))
                 throw new MlsaeException($"{repoId}: no cached file listing for revision {revision} in {Cache.Root} and HF_HUB_OFFLINE is set");
-            return JsonSerializer.Deserialize<List<string>>(System.IO.File.ReadAllText(listing)) ?? [];
+            List<string> cached;
+            try { cached = JsonSerializer.Deserialize<List<string>>(System.IO.File.ReadAllText(listing)) ?? []; }
+            catch (JsonException e) { throw MlsaeException.From($"{listing}: corrupt file listing", e); }
+            foreach (var path in cached) HubPaths.RepoFile(path, $"{listing}: entry");
+            return cached;
         }
         var files = new List<string>();
         string? url = $"{Endpoint}/api/{repoType}s/{repoId}/tree/{Uri.EscapeDataString(revision)}?recursive=true";
         while (url is not null)
         {
             using var response = Send(url, repoId);
-            using var doc = JsonDocument.Parse(response.Content.ReadAsStream());
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(response.Content.ReadAsStream()); }
+            catch (JsonException e) { throw MlsaeException.From($"{repoId}: unexpected reply from the hub's tree API", e); }
+            using var _ = doc;
             if (doc.RootElement.ValueKind != JsonValueKind.Array)
                 throw new MlsaeException($"{repoId}: unexpected reply from the hub's tree API");
             foreach (var entry in doc.RootElement.EnumerateArray())
-                if (entry.TryGetProperty("type", out var type) && type.GetString() == "file")
-                    files.Add(entry.GetProperty("path").GetString()!);
+                if (entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("type", out var type)
+                    && type.ValueKind == JsonValueKind.String && type.GetString() == "file")
+                    files.Add(HubPaths.RepoFile(FilePath(entry, repoId), $"{repoId}: the file listing entry from {Endpoint}"));
             url = NextPage(response);
         }
         files.Sort(StringComparer.Ordinal);
         IO.AtomicFile.WriteText(listing, JsonSerializer.Serialize(files));
         return files;
     }
+
+    static string FilePath(JsonElement entry, string repoId) =>
+        entry.TryGetProperty("path", out var path) && path.ValueKind == JsonValueKind.String ? path.GetString()!
+            : throw new MlsaeException($"{repoId}: the hub's tree API listed a file without a path");
 
     HttpResponseMessage Send(string url, string repoId)
     {

@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.RegularExpressions;
 
 namespace Mlsae.Hub;
 
 /// <summary>
 /// Resolves files of HuggingFace hub repositories to local paths: from the standard cache when
-/// present, otherwise downloaded (with resume) from <c>$HF_ENDPOINT</c> (default the public hub),
-/// sending <c>$HF_TOKEN</c> when set. With <c>HF_HUB_OFFLINE=1</c> the network is never touched.
+/// present, otherwise downloaded (with resume) from the settings' endpoint, sending its token when
+/// set. Offline, the network is never touched. Whatever the endpoint answers, nothing is written
+/// outside the repo's cache folder: every name it supplies is checked by <see cref="HubPaths"/>.
 /// </summary>
 public sealed partial class HubClient : IDisposable
 {
@@ -25,32 +25,35 @@ public sealed partial class HubClient : IDisposable
     /// <summary>Whether the network is off limits.</summary>
     public bool Offline { get; }
 
-    /// <summary>Creates a client; null arguments are taken from the environment.</summary>
-    public HubClient(string? endpoint = null, string? token = null, HubCache? cache = null, bool? offline = null,
-        ProgressHandler? progress = null)
+    /// <summary>Creates a client from explicit <paramref name="settings"/>; nothing is read from the environment.</summary>
+    public HubClient(HubSettings settings, ProgressHandler? progress = null)
     {
-        var fromEnv = Environment.GetEnvironmentVariable("HF_ENDPOINT");
-        Endpoint = (endpoint ?? (string.IsNullOrEmpty(fromEnv) ? "https://huggingface.co" : fromEnv)).TrimEnd('/');
-        token ??= Environment.GetEnvironmentVariable("HF_TOKEN");
-        Cache = cache ?? HubCache.FromEnvironment();
-        Offline = offline ?? Environment.GetEnvironmentVariable("HF_HUB_OFFLINE") is "1" or "true" or "TRUE" or "yes";
+        settings.Validate();
+        Endpoint = settings.Endpoint.TrimEnd('/');
+        Cache = settings.Cache;
+        Offline = settings.Offline;
         this.progress = progress;
         head = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
         get = new HttpClient(new HttpClientHandler { AllowAutoRedirect = true }) { Timeout = Timeout.InfiniteTimeSpan };
-        if (!string.IsNullOrEmpty(token))
+        if (!string.IsNullOrEmpty(settings.Token))
         {
-            head.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            get.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            head.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
+            get.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
         }
         head.DefaultRequestHeaders.UserAgent.ParseAdd("mlsae/0.1");
         get.DefaultRequestHeaders.UserAgent.ParseAdd("mlsae/0.1");
     }
 
-    /// <summary>Whether <paramref name="s"/> has the shape of a hub repo id (<c>org/name</c> or <c>name</c>).</summary>
-    public static bool LooksLikeRepoId(string s) => RepoIdPattern().IsMatch(s);
+    /// <summary>Creates a client from explicit values, as <see cref="HubClient(HubSettings, ProgressHandler?)"/>.</summary>
+    public HubClient(string endpoint, HubCache cache, string? token = null, bool offline = false, ProgressHandler? progress = null)
+        : this(new HubSettings { Endpoint = endpoint, Cache = cache, Token = token, Offline = offline }, progress) { }
 
-    [GeneratedRegex(@"^([A-Za-z0-9][A-Za-z0-9_.\-]*/)?[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-    private static partial Regex RepoIdPattern();
+    /// <summary>A client configured by <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c>, <c>HF_HUB_OFFLINE</c> and the
+    /// cache variables (<see cref="HubSettings.FromEnvironment"/>).</summary>
+    public static HubClient FromEnvironment(ProgressHandler? progress = null) => new(HubSettings.FromEnvironment(), progress);
+
+    /// <summary>Whether <paramref name="s"/> has the shape of a hub repo id (<c>org/name</c> or <c>name</c>).</summary>
+    public static bool LooksLikeRepoId(string s) => HubPaths.RepoIdPattern().IsMatch(s);
 
     /// <summary>
     /// Returns a local path for <paramref name="file"/> of the repo at <paramref name="revision"/>,
@@ -58,13 +61,16 @@ public sealed partial class HubClient : IDisposable
     /// </summary>
     public string? File(string repoId, string file, string revision = "main", bool required = true, string repoType = "model")
     {
+        // User input is checked before it reaches a cache path or a URL.
+        HubPaths.RepoId(repoId);
+        HubPaths.Revision(revision);
+        HubPaths.RepoFile(file, $"{repoId}: file");
         var commit = Cache.Commit(repoId, revision, repoType);
         if (commit is not null)
         {
-            var cached = Path.Combine(Cache.Snapshot(repoId, commit, repoType), file);
+            var cached = Cache.SnapshotFile(repoId, commit, file, repoType);
             if (System.IO.File.Exists(cached)) return cached;
-            var noExist = Path.Combine(Cache.RepoFolder(repoId, repoType), ".no_exist", commit, file);
-            if (System.IO.File.Exists(noExist) && !required) return null;
+            if (System.IO.File.Exists(Cache.NoExistMarker(repoId, commit, file, repoType)) && !required) return null;
         }
         if (Offline)
         {
@@ -99,22 +105,36 @@ public sealed partial class HubClient : IDisposable
         if ((int)meta.StatusCode >= 400)
             throw new MlsaeException($"{repoId}: '{file}' request failed with HTTP {(int)meta.StatusCode}");
 
-        string commit = Header(meta, "X-Repo-Commit") ?? Cache.Commit(repoId, revision, repoType)
-            ?? throw new MlsaeException($"{repoId}: the hub did not report a commit for revision {revision}");
-        string etag = NormalizeEtag(Header(meta, "X-Linked-Etag") ?? meta.Headers.ETag?.Tag
-            ?? throw new MlsaeException($"{repoId}: the hub did not report an ETag for '{file}'"));
+        // Every header that becomes part of a path is checked before the cache is touched.
+        var commitHeader = Header(meta, "X-Repo-Commit");
+        string commit = commitHeader is not null
+            ? HubPaths.Commit(commitHeader, $"{repoId}: the X-Repo-Commit header from {Endpoint} for '{file}'")
+            : Cache.Commit(repoId, revision, repoType)
+              ?? throw new MlsaeException($"{repoId}: the hub did not report a commit for revision {revision}");
+        var (etagName, etagHeader) = Header(meta, "X-Linked-Etag") is { } linked ? ("X-Linked-Etag", linked)
+            : Header(meta, "ETag") is { } plain ? ("ETag", plain)
+            : throw new MlsaeException($"{repoId}: the hub did not report an ETag for '{file}'");
+        string etag = HubPaths.Etag(etagHeader, $"{repoId}: the {etagName} header from {Endpoint} for '{file}'");
         long? size = long.TryParse(Header(meta, "X-Linked-Size"), out var s) ? s : meta.Content.Headers.ContentLength;
-        Cache.SetRef(repoId, revision, commit, repoType);
-
+        // The snapshot and blob paths are checked now, so that a bad one leaves no ref behind.
+        Cache.SnapshotFile(repoId, commit, file, repoType);
         var blob = Cache.Blob(repoId, etag, repoType);
-        if (!System.IO.File.Exists(blob)) FetchBlob(url, blob, file, size);
-        return Cache.Link(repoId, commit, file, etag, repoType);
+        var partial = Cache.IncompleteBlob(repoId, etag, repoType);
+        try
+        {
+            Cache.SetRef(repoId, revision, commit, repoType);
+            if (!System.IO.File.Exists(blob)) FetchBlob(url, blob, partial, file, size);
+            return Cache.Link(repoId, commit, file, etag, repoType);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw MlsaeException.From($"{repoId}: could not write '{file}' into the cache {Cache.Root}", e);
+        }
     }
 
-    void FetchBlob(string url, string blob, string file, long? size)
+    void FetchBlob(string url, string blob, string partial, string file, long? size)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
-        var partial = blob + ".incomplete";
         long have = System.IO.File.Exists(partial) ? new FileInfo(partial).Length : 0;
         var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (have > 0) request.Headers.Range = new RangeHeaderValue(have, null);
@@ -149,8 +169,6 @@ public sealed partial class HubClient : IDisposable
 
     static string? Header(HttpResponseMessage r, string name) =>
         r.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault() : null;
-
-    static string NormalizeEtag(string etag) => etag.StartsWith("W/", StringComparison.Ordinal) ? etag[2..].Trim('"') : etag.Trim('"');
 
     /// <inheritdoc />
     public void Dispose()

@@ -11,16 +11,14 @@ public static class ModelResolver
     /// <summary>Optional files fetched beside the weights.</summary>
     public static readonly IReadOnlyList<string> TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
 
-    /// <summary>Resolves <paramref name="model"/> to a folder.</summary>
-    public static string Resolve(string model, string revision, HubClient? client = null)
+    /// <summary>Resolves <paramref name="model"/> to a folder, fetching through <paramref name="hub"/> when it is a hub id.</summary>
+    public static string Resolve(string model, string revision, HubClient hub)
     {
         if (Directory.Exists(model)) return model;
         if (System.IO.File.Exists(model))
             throw new MlsaeException($"--model: '{model}' is a file; pass the folder holding config.json and the weights");
         if (!HubClient.LooksLikeRepoId(model) || model.StartsWith('.'))
             throw new MlsaeException($"--model: '{model}' is neither a local folder nor a hub id (org/name)");
-        using var owned = client is null ? new HubClient() : null;
-        var hub = client ?? owned!;
         var config = hub.File(model, "config.json", revision)!;
         foreach (var name in WeightSource.FileNames)
         {
@@ -36,25 +34,27 @@ public static class ModelResolver
 
     /// <summary>Resolves <c>--tokenizer</c>: a tokenizer.json file, a folder holding one, or a hub id
     /// (its tokenizer files are fetched). Returns the folder or file to load.</summary>
-    public static string ResolveTokenizer(string tokenizer, string revision, HubClient? client = null)
+    public static string ResolveTokenizer(string tokenizer, string revision, HubClient hub)
     {
         if (Directory.Exists(tokenizer) || System.IO.File.Exists(tokenizer)) return tokenizer;
         if (!HubClient.LooksLikeRepoId(tokenizer) || tokenizer.StartsWith('.'))
             throw new MlsaeException($"--tokenizer: '{tokenizer}' is neither a local file or folder nor a hub id (org/name)");
-        using var owned = client is null ? new HubClient() : null;
-        var hub = client ?? owned!;
         var path = hub.File(tokenizer, "tokenizer.json", revision)!;
         foreach (var name in TokenizerFiles.Skip(1)) hub.File(tokenizer, name, revision, required: false);
         return Path.GetDirectoryName(path)!;
     }
 
+    /// <summary>The shard files an index names, each checked to be a safe repo path: the index is
+    /// repo content, and its names become cache paths.</summary>
     static IEnumerable<string> Shards(string indexPath)
     {
         try
         {
             using var doc = JsonDocument.Parse(System.IO.File.ReadAllBytes(indexPath));
             return doc.RootElement.GetProperty("weight_map").EnumerateObject()
-                .Select(p => p.Value.GetString()!).Distinct().ToList();
+                .Select(p => HubPaths.RepoFile(p.Value.GetString()
+                    ?? throw new MlsaeException($"{indexPath}: tensor '{p.Name}' has no shard file"), $"{indexPath}: shard"))
+                .Distinct().ToList();
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

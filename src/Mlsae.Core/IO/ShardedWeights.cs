@@ -37,7 +37,8 @@ public sealed class ShardedWeights : IWeightSource
                 var file = entry.Value.GetString() ?? throw new MlsaeException($"{indexPath}: tensor '{entry.Name}' has no shard file");
                 if (!opened.TryGetValue(file, out var shard))
                 {
-                    var shardPath = System.IO.Path.Combine(dir, file);
+                    // The index may come from anywhere; its names must not reach files beside the model folder.
+                    var shardPath = ContainedPath.Combine(dir, file, $"{indexPath}: shard");
                     if (!File.Exists(shardPath))
                         throw new MlsaeException($"{indexPath}: shard '{file}' (holding tensor '{entry.Name}') not found");
                     shard = openShard(shardPath);

@@ -1,11 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Mlsae.Hub;
 
 namespace Mlsae.Tests.Hub;
 
 /// <summary>A loopback HTTP server that serves a folder in the HF hub's URL layout
-/// (<c>/{org}/{name}/resolve/{revision}/{file}</c>), with HEAD metadata headers and Range support.</summary>
+/// (<c>/{org}/{name}/resolve/{revision}/{file}</c>), with HEAD metadata headers and Range support.
+/// A test can make it hostile: <see cref="HeaderOverrides"/> replace its metadata headers and
+/// <see cref="ExtraTreeEntries"/> are added to its file listing.</summary>
 public sealed class LoopbackHub : IDisposable
 {
     readonly HttpListener listener = new();
@@ -22,6 +25,10 @@ public sealed class LoopbackHub : IDisposable
     public List<string> Requests { get; } = new();
     /// <summary>Authorization headers seen.</summary>
     public List<string?> Authorizations { get; } = new();
+    /// <summary>Headers sent instead of the real ones on every file response (e.g. a hostile X-Repo-Commit).</summary>
+    public Dictionary<string, string> HeaderOverrides { get; } = new();
+    /// <summary>Entries added to the first page of the tree listing (e.g. a file path with <c>..</c>).</summary>
+    public List<object> ExtraTreeEntries { get; } = new();
 
     public LoopbackHub(string repoId, string folder)
     {
@@ -35,6 +42,10 @@ public sealed class LoopbackHub : IDisposable
         listener.Start();
         loop = Task.Run(Serve);
     }
+
+    /// <summary>A client of this hub, with explicit settings, caching into <paramref name="cache"/>.</summary>
+    public HubClient Client(HubCache cache, string? token = null) =>
+        new(new HubSettings { Endpoint = Endpoint, Cache = cache, Token = token });
 
     public static string Etag(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
@@ -52,7 +63,8 @@ public sealed class LoopbackHub : IDisposable
 
     void Handle(HttpListenerContext ctx)
     {
-        var path = Uri.UnescapeDataString(ctx.Request.Url!.AbsolutePath);
+        var raw = ctx.Request.Url!.AbsolutePath;   // still escaped: a revision's %2F is not a separator
+        var path = Uri.UnescapeDataString(raw);
         lock (Requests)
         {
             Requests.Add($"{ctx.Request.HttpMethod} {path} {ctx.Request.Headers["Range"]}".Trim());
@@ -63,15 +75,15 @@ public sealed class LoopbackHub : IDisposable
             Tree(ctx);
             return;
         }
-        var prefix = path.StartsWith("/datasets/", StringComparison.Ordinal) ? $"/datasets/{repoId}/resolve/" : $"/{repoId}/resolve/";
-        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        var prefix = raw.StartsWith("/datasets/", StringComparison.Ordinal) ? $"/datasets/{repoId}/resolve/" : $"/{repoId}/resolve/";
+        if (!raw.StartsWith(prefix, StringComparison.Ordinal))
         {
             ctx.Response.StatusCode = 404;
             ctx.Response.Headers["X-Error-Code"] = "RepoNotFound";
             return;
         }
-        var rest = path[prefix.Length..];
-        var file = Path.Combine(folder, rest[(rest.IndexOf('/') + 1)..]);
+        var rest = raw[prefix.Length..];
+        var file = Path.Combine(folder, Uri.UnescapeDataString(rest[(rest.IndexOf('/') + 1)..]));
         if (!File.Exists(file))
         {
             ctx.Response.StatusCode = 404;
@@ -81,6 +93,7 @@ public sealed class LoopbackHub : IDisposable
         var bytes = File.ReadAllBytes(file);
         ctx.Response.Headers["X-Repo-Commit"] = Commit;
         ctx.Response.Headers["ETag"] = $"\"{Etag(file)}\"";
+        foreach (var (name, value) in HeaderOverrides) ctx.Response.Headers[name] = value;
         long start = 0;
         var range = ctx.Request.Headers["Range"];
         if (range is not null && range.StartsWith("bytes=", StringComparison.Ordinal))
@@ -103,7 +116,7 @@ public sealed class LoopbackHub : IDisposable
             .Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
         int start = int.TryParse(ctx.Request.QueryString["cursor"], out var c) ? c : 0;
         var page = files.Skip(start).Take(TreePageSize).Select(f => new { type = "file", path = f, size = new FileInfo(Path.Combine(folder, f)).Length })
-            .Concat<object>(start == 0 ? [new { type = "directory", path = "somedir" }] : []);
+            .Concat<object>(start == 0 ? [new { type = "directory", path = "somedir" }, .. ExtraTreeEntries] : []);
         if (start + TreePageSize < files.Count)
             ctx.Response.Headers["Link"] = $"<{Endpoint}{ctx.Request.Url!.AbsolutePath}?recursive=true&cursor={start + TreePageSize}>; rel=\"next\"";
         var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(page);

@@ -43,4 +43,24 @@ public class ShardedWeightsTests
         Assert.Contains("model-00002-of-00002.safetensors", e.Message);
         Assert.Contains("embed_out.weight", e.Message);
     }
+
+    [Theory]
+    [InlineData("../secret.safetensors")]
+    [InlineData("sub/../../secret.safetensors")]
+    [InlineData("{abs}")]
+    public void IndexNamingAShardOutsideTheModelFolderIsAnError(string shard)
+    {
+        // The secret exists and is a valid checkpoint: only the containment check stands in the way.
+        var parent = Fixtures.TempDir();
+        var secret = Path.Combine(parent, "secret.safetensors");
+        File.Copy(Fixtures.Path("gpt_neox", "modelB", "model.safetensors"), secret);
+        shard = shard.Replace("{abs}", secret);
+        var dir = Path.Combine(parent, "model");
+        Directory.CreateDirectory(dir);
+        var index = Path.Combine(dir, "model.safetensors.index.json");
+        File.WriteAllText(index, JsonSerializer.Serialize(new { weight_map = new Dictionary<string, string> { ["embed_out.weight"] = shard } }));
+        var e = Assert.Throws<MlsaeException>(() => WeightSource.OpenFile(index));
+        Assert.Contains(index, e.Message);
+        Assert.Contains($"'{shard}'", e.Message);
+    }
 }

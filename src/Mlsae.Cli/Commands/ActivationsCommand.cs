@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Mlsae.Cli.Commands;
 
 /// <summary><c>mlsae activations</c>: export the residual stream (and optionally logits and loss)
-/// of a GPT-NeoX for pre-tokenized input, as safetensors.</summary>
+/// of a language model for pre-tokenized input, as safetensors.</summary>
 public static class ActivationsCommand
 {
     /// <summary>Builds the command.</summary>
@@ -30,7 +30,7 @@ public static class ActivationsCommand
         var device = CommonOptions.Device();
         var dtype = CommonOptions.DType();
         var noSkip = CommonOptions.NoSkipSpecialTokens();
-        var command = new Command("activations", "Export residual-stream activations [L, B, T, D] of a GPT-NeoX for token ids, text or a data source")
+        var command = new Command("activations", "Export residual-stream activations [L, B, T, D] of a language model for token ids, text or a data source")
         {
             model, revision, input, text, tokenizer, limit, output, layers, logits, batchSize, device, dtype, noSkip,
         };
@@ -43,13 +43,13 @@ public static class ActivationsCommand
             if (modelName == EmbeddedDefaults.Name) data.ImplicitMaxLength = TrainCommand.EmbeddedRunDefaults.MaxLength;
             var folder = EmbeddedDefaults.Folder(modelName) ?? ModelResolver.Resolve(modelName, parse.GetValue(revision)!, NewHubClient(console));
             var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, folder, console);
-            using var gpt = GptNeoXLoader.Load(folder, dev, type);
-            var selected = CommonOptions.ParseLayers(parse.GetValue(layers), gpt.Config.NumHiddenLayers);
-            var special = parse.GetValue(noSkip) ? null : SpecialTokens.ForModel(folder, gpt.Config);
+            using var languageModel = ModelRegistry.Load(folder, dev, type);
+            var selected = CommonOptions.ParseLayers(parse.GetValue(layers), languageModel.Config.NumHiddenLayers);
+            var special = parse.GetValue(noSkip) ? null : languageModel.SpecialTokens;
             bool withLogits = parse.GetValue(logits);
             long tokens = sequences.Count * (long)sequences[0].Length;
             using var result = console.Progress("activations", tokens, "tokens", report =>
-                ActivationsExporter.Run(gpt, sequences, selected, special, withLogits, parse.GetValue(batchSize),
+                ActivationsExporter.Run(languageModel, sequences, selected, special, withLogits, parse.GetValue(batchSize),
                     done => report(done * (long)sequences[0].Length)));
             var tensors = new Dictionary<string, Tensor> { ["hidden_states"] = result.HiddenStates };
             if (withLogits) { tensors["logits"] = result.Logits!; tensors["loss"] = result.Loss!; }

@@ -28,14 +28,13 @@ public static class EmbedCosSimCommand
             int n = parse.GetValue(top);
             if (n <= 0) throw new MlsaeException($"--top must be positive, got {n}");
             using var scope = NewDisposeScope();
-            var parameters = context.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             var decoder = resolved.Autoencoder.Decoder.detach();
             decoder = decoder / decoder.norm(1, keepdim: true).clamp_min(1e-8);               // [F, D]
             var latents = new JsonArray();
             var tables = new Dictionary<string, (Tensor Values, Tensor Indices)>();
-            foreach (var (name, key) in new[] { ("input", "gpt_neox.embed_in.weight"), ("output", "embed_out.weight") })
+            foreach (var (name, embeddings) in new[] { ("input", context.Model.InputEmbeddings()), ("output", context.Model.OutputEmbeddings()) })
             {
-                var e = parameters[key].detach().to(ScalarType.Float32);
+                var e = embeddings.to(ScalarType.Float32);
                 e = e / e.norm(1, keepdim: true).clamp_min(1e-8);                              // [V, D]
                 var (values, indices) = decoder.mm(e.t()).topk(Math.Min(n, (int)e.shape[0]), 1);
                 tables[name] = (values, indices);

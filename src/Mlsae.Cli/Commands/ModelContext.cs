@@ -9,7 +9,7 @@ sealed class ModelContext : IDisposable
 {
     public required string Name { get; init; }
     public required string Folder { get; init; }
-    public required GptNeoX Model { get; init; }
+    public required ILanguageModel Model { get; init; }
     public required int[] Layers { get; init; }
     public required SpecialTokens? Special { get; init; }
 
@@ -17,21 +17,29 @@ sealed class ModelContext : IDisposable
     public ResidualStream Stream => new(Model, Layers, Special);
 
     /// <summary>The model's own tokenizer.</summary>
-    public Tokenizer Tokenizer() => Tokenization.Tokenizer.Load(Folder);
+    public Tokenizer Tokenizer() => Tokenization.Tokenizer.Load(Model.TokenizerFolder ?? Folder);
 
     public static ModelContext Open(string model, string revision, string? layers, string device, string dtype, bool skipSpecialTokens, CliConsole console)
     {
         var (dev, type) = CommonOptions.ParseCompute(device, dtype);
         var folder = EmbeddedDefaults.Folder(model) ?? ModelResolver.Resolve(model, revision, ActivationsCommand.NewHubClient(console));
-        var gpt = GptNeoXLoader.Load(folder, dev, type);
-        return new ModelContext
+        var loaded = ModelRegistry.Load(folder, dev, type);
+        try
         {
-            Name = model,
-            Folder = folder,
-            Model = gpt,
-            Layers = CommonOptions.ParseLayers(layers, gpt.Config.NumHiddenLayers),
-            Special = skipSpecialTokens ? SpecialTokens.ForModel(folder, gpt.Config) : null,
-        };
+            return new ModelContext
+            {
+                Name = model,
+                Folder = folder,
+                Model = loaded,
+                Layers = CommonOptions.ParseLayers(layers, loaded.Config.NumHiddenLayers),
+                Special = skipSpecialTokens ? loaded.SpecialTokens : null,
+            };
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => Model.Dispose();

@@ -3,12 +3,12 @@ using static TorchSharp.torch;
 
 namespace Mlsae.Activations;
 
-/// <summary>Runs a GPT-NeoX over token sequences in batches and gathers the residual stream of
+/// <summary>Runs a language model over token sequences in batches and gathers the residual stream of
 /// chosen layers (and optionally logits and loss), as <c>mlsae activations</c> exports them.</summary>
 public static class ActivationsExporter
 {
     /// <summary>Runs the export. <paramref name="progress"/> receives the number of sequences done.</summary>
-    public static ActivationsResult Run(GptNeoX model, IReadOnlyList<long[]> sequences, IReadOnlyList<int> layers,
+    public static ActivationsResult Run(ILanguageModel model, IReadOnlyList<long[]> sequences, IReadOnlyList<int> layers,
         SpecialTokens? zeroSpecial, bool logits, int batchSize, Action<int>? progress = null)
     {
         if (batchSize <= 0) throw new MlsaeException($"--batch-size must be positive, got {batchSize}");
@@ -34,7 +34,7 @@ public static class ActivationsExporter
                 hidden.Add(h.to(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
                 if (logits)
                 {
-                    var loss = GptNeoX.NextTokenLoss(output.Logits!, tokens);
+                    var loss = ILanguageModel.NextTokenLoss(output.Logits!, tokens);
                     long n = batch.Length * (batch[0].Length - 1L);
                     lossSum += loss.item<float>() * (double)n;
                     predictions += n;

@@ -23,7 +23,7 @@ public static class MlsaeEvaluator
             var ids = stream.Tokens(batch);
             var inputs = stream.Forward(ids);                                     // [L, B, T, D]
             using var output = sae.Forward(inputs, training: false);
-            var splice = downstream ? DownstreamMetrics.Compute(stream.Model, stream.Layers, inputs, output.Recons, ids) : null;
+            var splice = downstream ? DownstreamMetrics.Compute(stream.Model, stream.Layers, inputs, output.Recons, ids, stream.Hook) : null;
             accumulator.Add(inputs, output, splice);
             tokens += ids.numel();
             progress?.Invoke(tokens);

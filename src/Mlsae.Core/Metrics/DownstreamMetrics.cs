@@ -1,4 +1,5 @@
 using Mlsae.Models;
+using Mlsae.Tensors;
 using static TorchSharp.torch;
 
 namespace Mlsae.Metrics;
@@ -15,8 +16,11 @@ public sealed record DownstreamMetrics(double[] LossTrue, double[] LossPred, dou
     public double[] DeltaLoss => LossPred.Zip(LossTrue, (p, t) => p - t).ToArray();
 
     /// <summary>Runs the model from each layer on the true and reconstructed activations.
-    /// <paramref name="layers"/> are model layer indices, one per row of the inputs.</summary>
-    public static DownstreamMetrics Compute(GptNeoX model, IReadOnlyList<int> layers, Tensor inputs, Tensor recons, Tensor tokens)
+    /// <paramref name="layers"/> are model layer indices, one per row of the inputs. With a
+    /// <paramref name="hook"/>, inputs and reconstructions are in the SAE's space: both are mapped
+    /// back by <see cref="IResidualHook.Out"/> before the model runs on. // inputs, recons [L, B, T, D]; tokens [B, T]</summary>
+    public static DownstreamMetrics Compute(ILanguageModel model, IReadOnlyList<int> layers, Tensor inputs, Tensor recons, Tensor tokens,
+        IResidualHook? hook = null)
     {
         int n = layers.Count;
         var result = new DownstreamMetrics(new double[n], new double[n], new double[n], new double[n]);
@@ -24,14 +28,22 @@ public sealed record DownstreamMetrics(double[] LossTrue, double[] LossPred, dou
         for (int i = 0; i < n; i++)
         {
             using var scope = NewDisposeScope();
-            var logitsTrue = model.ForwardAtLayer(inputs[i].to(model.DType), layers[i]).to(ScalarType.Float32);   // [B, T, V]
-            var logitsPred = model.ForwardAtLayer(recons[i].to(model.DType), layers[i]).to(ScalarType.Float32);
-            result.LossTrue[i] = GptNeoX.NextTokenLoss(logitsTrue, tokens).item<float>();
-            result.LossPred[i] = GptNeoX.NextTokenLoss(logitsPred, tokens).item<float>();
+            var logitsTrue = model.ForwardAtLayer(Out(inputs[i], layers[i], hook).to(model.DType), layers[i]).to(ScalarType.Float32);   // [B, T, V]
+            var logitsPred = model.ForwardAtLayer(Out(recons[i], layers[i], hook).to(model.DType), layers[i]).to(ScalarType.Float32);
+            result.LossTrue[i] = ILanguageModel.NextTokenLoss(logitsTrue, tokens).item<float>();
+            result.LossPred[i] = ILanguageModel.NextTokenLoss(logitsPred, tokens).item<float>();
             result.LogitMse[i] = (logitsTrue - logitsPred).pow(2).mean().item<float>();
             result.KlDiv[i] = KlDivergence(logitsTrue, logitsPred).item<float>();
         }
         return result;
+    }
+
+    static Tensor Out(Tensor translated, int layer, IResidualHook? hook)                // [B, T, D] → [B, T, D]
+    {
+        if (hook is null) return translated;
+        var hidden = hook.Out(translated, layer);
+        Shapes.Check(hidden, $"residual hook Out(layer {layer})", translated.shape);
+        return hidden;
     }
 
     /// <summary><c>F.kl_div(log_softmax(true), log_softmax(pred), log_target=True, reduction='batchmean')</c>. // [B, T, V] → []</summary>

@@ -1,20 +1,23 @@
+using Mlsae.Tensors;
 using static TorchSharp.torch;
 
 namespace Mlsae.Models;
 
 /// <summary>
-/// The MLSAE's input: a GPT-NeoX's block outputs for chosen layers, without gradients, with
-/// special-token positions zeroed (as the reference's <c>Transformer.forward</c>) unless disabled,
-/// cast to float32 for the autoencoder.
+/// The MLSAE's input: a language model's block outputs for chosen layers, without gradients,
+/// mapped per layer by <see cref="Hook"/> when given, with special-token positions zeroed (as
+/// the reference's <c>Transformer.forward</c>) unless disabled, cast to float32 for the autoencoder.
 /// </summary>
-public sealed class ResidualStream(GptNeoX model, IReadOnlyList<int> layers, SpecialTokens? zeroSpecial)
+public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> layers, SpecialTokens? zeroSpecial, IResidualHook? hook = null)
 {
     /// <summary>The model.</summary>
-    public GptNeoX Model { get; } = model;
+    public ILanguageModel Model { get; } = model;
     /// <summary>Model layer indices, one per row of the output.</summary>
     public IReadOnlyList<int> Layers { get; } = layers;
     /// <summary>The special tokens zeroed, or null.</summary>
     public SpecialTokens? ZeroSpecial { get; } = zeroSpecial;
+    /// <summary>The map into the SAE's space applied per layer, or null for the identity.</summary>
+    public IResidualHook? Hook { get; } = hook;
 
     /// <summary>Runs the model. // [B, T] → [L, B, T, D] float32</summary>
     public Tensor Forward(Tensor tokens)
@@ -22,8 +25,23 @@ public sealed class ResidualStream(GptNeoX model, IReadOnlyList<int> layers, Spe
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var hidden = Model.Forward(tokens, Layers).HiddenStates;                     // [L, B, T, D]
+        // The hook before the zeroing: a map with a bias (the tuned lens) would otherwise move the
+        // zeroed positions off zero, and the SAE must see zeros there as without a hook.
+        if (Hook is not null) hidden = In(hidden.to(ScalarType.Float32));
         if (ZeroSpecial is not null) hidden = ZeroSpecial.Zero(hidden, tokens.to(hidden.device));
         return hidden.to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    Tensor In(Tensor hidden)                                                          // [L, B, T, D] → [L, B, T, D]
+    {
+        if (Layers.Count == 0) return hidden;
+        var mapped = new Tensor[Layers.Count];
+        for (int i = 0; i < mapped.Length; i++)
+        {
+            mapped[i] = Hook!.In(hidden[i], Layers[i]);
+            Shapes.Check(mapped[i], $"residual hook In(layer {Layers[i]})", hidden.shape[1..]);
+        }
+        return stack(mapped, 0);
     }
 
     /// <summary>Groups sequences into token batches of <paramref name="batchSize"/> (the last may be

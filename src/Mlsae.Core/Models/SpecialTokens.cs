@@ -10,10 +10,10 @@ namespace Mlsae.Models;
 /// </summary>
 public sealed record SpecialTokens(IReadOnlyList<long> Ids)
 {
-    /// <summary>Resolves the ids for a model folder.</summary>
-    public static SpecialTokens ForModel(string folder, GptNeoXConfig config)
+    /// <summary>Resolves the ids for a model folder (null for a model built in memory: the config's ids).</summary>
+    public static SpecialTokens ForModel(string? folder, ILanguageModelConfig config)
     {
-        var fromTokenizer = FromTokenizerFiles(folder);
+        var fromTokenizer = folder is null ? null : FromTokenizerFiles(folder);
         if (fromTokenizer is not null) return fromTokenizer;
         var ids = new[] { config.BosTokenId, config.EosTokenId, config.PadTokenId }
             .Where(i => i is not null).Select(i => i!.Value).Distinct().ToArray();

@@ -52,6 +52,19 @@ public class ActivationsCommandTests
         Assert.Equal("1", raw.Metadata["layers"]);
     }
 
+    [Fact]
+    public void UnsupportedModelTypeIsAOneLineError()
+    {
+        var model = Fixtures.TempDir();
+        File.WriteAllText(Path.Combine(model, "config.json"), "{\"model_type\": \"llama\"}");
+        var input = Path.Combine(Fixtures.TempDir(), "in.jsonl");
+        File.WriteAllText(input, "{\"input_ids\": [1, 2, 3]}\n");
+        var r = CliRunner.Run("activations", "--model", model, "--input", input, "--out", Path.Combine(Fixtures.TempDir(), "a.safetensors"));
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"{Path.Combine(model, "config.json")}: model_type 'llama' is not supported (supported: gpt_neox)", r.Error);
+        Assert.Single(r.Error.Trim().Split('\n'));
+    }
+
     [Theory]
     [InlineData("{\"input_ids\": [1, 2, 3]}\n{\"input_ids\": [1, 2]}\n", "in.jsonl:2", "same length")]
     [InlineData("{\"input_ids\": [1, 2, 3]}\n{\"input_ids\": [1, 2\n", "in.jsonl:2", "malformed JSON")]

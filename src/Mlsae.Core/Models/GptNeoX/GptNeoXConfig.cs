@@ -10,8 +10,11 @@ namespace Mlsae.Models;
 /// <c>rotary_emb_base</c>/<c>rope_theta</c>/<c>rope_parameters</c>, <c>torch_dtype</c>/<c>dtype</c>);
 /// values this port does not implement are rejected by <see cref="Validate"/>.
 /// </summary>
-public sealed record GptNeoXConfig
+public sealed record GptNeoXConfig : ILanguageModelConfig
 {
+    /// <summary>The HF <c>model_type</c> of GPT-NeoX configs.</summary>
+    public const string ModelType = "gpt_neox";
+
     /// <summary>d_model (D).</summary>
     [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 512;
     /// <summary>Number of attention heads; head size = hidden_size / heads.</summary>
@@ -47,6 +50,9 @@ public sealed record GptNeoXConfig
     /// <summary>Padding token id, if any.</summary>
     [JsonPropertyName("pad_token_id")] public long? PadTokenId { get; init; }
 
+    string ILanguageModelConfig.ModelType => ModelType;
+    int? ILanguageModelConfig.MaxPositionEmbeddings => MaxPositionEmbeddings;
+
     /// <summary>Head size (hidden_size / heads).</summary>
     [JsonIgnore] public int HeadSize => HiddenSize / NumAttentionHeads;
     /// <summary>Rotary dims per head: int(head_size · rotary_pct), as transformers truncates.</summary>
@@ -68,8 +74,8 @@ public sealed record GptNeoXConfig
     public static GptNeoXConfig FromJson(JsonObject json, string source)
     {
         string? modelType = Str(json, "model_type");
-        if (modelType is not null && modelType != "gpt_neox")
-            throw new MlsaeException($"{source}: model_type '{modelType}' is not supported (only gpt_neox)");
+        if (modelType is not null && modelType != ModelType)
+            throw new MlsaeException($"{source}: model_type '{modelType}' is not supported (only {ModelType})");
         if (json["rope_scaling"] is JsonNode scaling && scaling.GetValueKind() != JsonValueKind.Null)
             throw new MlsaeException($"{source}: rope_scaling {scaling.ToJsonString()} is not supported");
         double? theta = Num(json, "rotary_emb_base") ?? Num(json, "rope_theta");
@@ -152,7 +158,7 @@ public sealed record GptNeoXConfig
             ["intermediate_size"] = IntermediateSize,
             ["layer_norm_eps"] = LayerNormEps,
             ["max_position_embeddings"] = MaxPositionEmbeddings,
-            ["model_type"] = "gpt_neox",
+            ["model_type"] = ModelType,
             ["num_attention_heads"] = NumAttentionHeads,
             ["num_hidden_layers"] = NumHiddenLayers,
             ["rope_scaling"] = null,

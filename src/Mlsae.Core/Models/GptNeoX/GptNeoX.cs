@@ -7,28 +7,41 @@ using static TorchSharp.torch;
 namespace Mlsae.Models;
 
 /// <summary>
-/// GPT-NeoX causal language model (HF <c>GPTNeoXForCausalLM</c>), with the residual-stream API
-/// the MLSAE needs: block outputs for chosen layers, and a forward pass that resumes from a
-/// layer with replaced activations. Parameter names are HF's checkpoint keys.
+/// GPT-NeoX causal language model (HF <c>GPTNeoXForCausalLM</c>), this project's
+/// <see cref="ILanguageModel"/>: block outputs for chosen layers, and a forward pass that resumes
+/// from a layer with replaced activations. Parameter names are HF's checkpoint keys.
 /// </summary>
-public sealed class GptNeoX : nn.Module
+public sealed class GptNeoX : nn.Module, ILanguageModel
 {
     [ComponentName(Name = "gpt_neox")] readonly GptNeoXModel trunk;
     [ComponentName(Name = "embed_out")] readonly Linear embedOut;
+    SpecialTokens? specialTokens;
 
     /// <summary>The configuration the model was built from.</summary>
     public GptNeoXConfig Config { get; }
 
-    /// <summary>Creates a model with freshly initialized (unloaded) weights on the CPU in float32.</summary>
-    public GptNeoX(GptNeoXConfig config) : base("GPTNeoXForCausalLM")
+    ILanguageModelConfig ILanguageModel.Config => Config;
+
+    /// <inheritdoc />
+    public string? TokenizerFolder { get; }
+
+    /// <summary>Creates a model with freshly initialized (unloaded) weights on the CPU in float32.
+    /// <paramref name="folder"/> is the HF folder it is loaded from, if any: its tokenizer files
+    /// name the special tokens.</summary>
+    public GptNeoX(GptNeoXConfig config, string? folder = null) : base("GPTNeoXForCausalLM")
     {
         config.Validate();
         Config = config;
+        TokenizerFolder = folder;
         trunk = new GptNeoXModel(config);
         embedOut = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
         if (config.TieWordEmbeddings) embedOut.weight = trunk.EmbedIn.weight!;
     }
+
+    /// <inheritdoc />
+    // Resolved on first use, so a command that does not zero special tokens never reads the tokenizer files.
+    public SpecialTokens SpecialTokens => specialTokens ??= SpecialTokens.ForModel(TokenizerFolder, Config);
 
     /// <summary>The device the parameters live on.</summary>
     public Device Device => embedOut.weight!.device;
@@ -42,7 +55,7 @@ public sealed class GptNeoX : nn.Module
     /// and the logits when <paramref name="logits"/> is set. Blocks after the last needed one are
     /// skipped when no logits are asked for.
     /// </summary>
-    public GptNeoXOutput Forward(Tensor tokens, IReadOnlyList<int>? layers = null, bool logits = false)
+    public LanguageModelOutput Forward(Tensor tokens, IReadOnlyList<int>? layers = null, bool logits = false)
     {
         Shapes.Check(tokens, "tokens", -1, -1);
         layers ??= Enumerable.Range(0, Config.NumHiddenLayers).ToArray();
@@ -64,7 +77,7 @@ public sealed class GptNeoX : nn.Module
             ? zeros([0, ids.shape[0], ids.shape[1], Config.HiddenSize], DType, Device)
             : stack(layers.Select(l => outputs[l]).ToArray(), 0);                  // [L, B, T, D]
         var logitsTensor = logits ? Unembed(x) : null;
-        return new GptNeoXOutput(hidden.MoveToOuterDisposeScope(), logitsTensor?.MoveToOuterDisposeScope());
+        return new LanguageModelOutput(hidden.MoveToOuterDisposeScope(), logitsTensor?.MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -87,14 +100,12 @@ public sealed class GptNeoX : nn.Module
 
     Tensor Unembed(Tensor x) => embedOut.forward(trunk.FinalLayerNorm.forward(x));
 
-    /// <summary>Mean next-token cross-entropy: <c>logits[:, :-1]</c> against <c>tokens[:, 1:]</c>,
-    /// averaged over all B·(T−1) predictions, computed in float32. Returns a 0-d tensor.</summary>
-    public static Tensor NextTokenLoss(Tensor logits, Tensor tokens)
-    {
-        using var scope = NewDisposeScope();
-        long v = logits.shape[^1];
-        var shifted = logits[.., ..^1, ..].to(ScalarType.Float32).reshape(-1, v);
-        var labels = tokens.to(ScalarType.Int64, logits.device)[.., 1..].reshape(-1);
-        return nn.functional.cross_entropy(shifted, labels).MoveToOuterDisposeScope();
-    }
+    /// <inheritdoc />
+    public Tensor InputEmbeddings() => trunk.EmbedIn.weight!.detach();
+
+    /// <inheritdoc />
+    public Tensor OutputEmbeddings() => embedOut.weight!.detach();
+
+    /// <summary><see cref="ILanguageModel.NextTokenLoss"/>, by the name the GPT-NeoX pretrainer calls it.</summary>
+    public static Tensor NextTokenLoss(Tensor logits, Tensor tokens) => ILanguageModel.NextTokenLoss(logits, tokens);
 }

@@ -2,12 +2,12 @@ using static TorchSharp.torch;
 
 namespace Mlsae.Models;
 
-/// <summary>What one forward pass of <see cref="GptNeoX.Forward"/> returns. Disposing it disposes
-/// the tensors.</summary>
+/// <summary>What one forward pass of <see cref="ILanguageModel.Forward"/> returns. Disposing it
+/// disposes the tensors.</summary>
 /// <param name="HiddenStates">Block outputs of the selected layers, <c>[L, B, T, D]</c> (no
-/// embeddings, no final LayerNorm), in the model's compute dtype.</param>
+/// embeddings, no final norm), in the model's compute dtype.</param>
 /// <param name="Logits">Next-token logits <c>[B, T, V]</c>, when asked for.</param>
-public sealed record GptNeoXOutput(Tensor HiddenStates, Tensor? Logits) : IDisposable
+public sealed record LanguageModelOutput(Tensor HiddenStates, Tensor? Logits) : IDisposable
 {
     /// <inheritdoc />
     public void Dispose()

@@ -16,13 +16,14 @@ public static class GptNeoXLoader
         || key.EndsWith(".attention.masked_bias", StringComparison.Ordinal)
         || key.EndsWith(".inv_freq", StringComparison.Ordinal);
 
-    /// <summary>Loads the model in <paramref name="folder"/>.</summary>
+    /// <summary>Loads the model in <paramref name="folder"/>. Code outside this folder loads through
+    /// <see cref="ModelRegistry.Load"/>, which picks this loader for <c>model_type</c> gpt_neox.</summary>
     public static GptNeoX Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
     {
         if (!Directory.Exists(folder)) throw new MlsaeException($"{folder}: model folder not found");
         var config = GptNeoXConfig.Load(Path.Combine(folder, "config.json"));
         using var weights = WeightSource.OpenFolder(folder);
-        var model = new GptNeoX(config);
+        var model = new GptNeoX(config, folder);
         try
         {
             LoadWeights(model, weights);

@@ -49,7 +49,7 @@ public class HostileRepoContentTests
         using var server = new LoopbackHub(repo, folder);
         server.ExtraTreeEntries.Add(new { type = "file", path, size = 5 });
         using var hub = server.Client(box.Cache);
-        var e = Assert.Throws<MlsaeException>(() => HubDataset.Files(hub, repo, "train").ToList());
+        var e = Assert.Throws<MlsaeException>(() => HubDataset.Files(hub, repo, "train"));
         Assert.Contains("file listing", e.Message);
         Assert.DoesNotContain('\n', e.Message);
         Assert.DoesNotContain('\0', e.Message);

@@ -1,10 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
-using System.Text.Json.Nodes;
 using Mlsae.Analysis;
-using Mlsae.Evaluation;
-using Mlsae.IO;
+using Mlsae.Reports;
 
 namespace Mlsae.Cli.Commands;
 
@@ -23,14 +19,14 @@ public static class DistsCommand
         {
             using var session = analysis.Open(parse, console);
             var dists = Compute(session, console);
-            Write(dists, session.Metadata(), parse.GetValue(output)!, !parse.GetValue(noFigures), console);
+            Save(dists, session.Metadata(), parse.GetValue(output)!, !parse.GetValue(noFigures), console);
             return 0;
         }));
         command.Subcommands.Add(Merge(console));
         return command;
     }
 
-    internal static LayerDists Compute(AnalysisOptions.Session session, CliConsole console)
+    static LayerDists Compute(AnalysisOptions.Session session, CliConsole console)
     {
         var sae = session.Autoencoder;
         var dists = new LayerDists(session.Context.Layers.Length, sae.Config.NLatents);
@@ -39,37 +35,12 @@ public static class DistsCommand
         return dists;
     }
 
-    internal static void Write(LayerDists dists, Dictionary<string, string> metadata, string path, bool figures, CliConsole console)
+    /// <summary>Writes the dists, their summaries and (unless <paramref name="figures"/> is false) their figures; prints what it wrote.</summary>
+    static void Save(LayerDists dists, Dictionary<string, string> metadata, string path, bool figures, CliConsole console)
     {
-        dists.Save(path, metadata);
-        var stats = dists.Stats();
-        var (mean, variance, std, sem) = stats.Summary();
-        var stem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path));
-        var summary = new JsonObject
-        {
-            ["tokens"] = dists.Tokens, ["layers"] = metadata.GetValueOrDefault("layers", ""), ["n_latents"] = dists.Latents,
-            ["active_latents"] = stats.ActiveLatents,
-            ["layer_std"] = new JsonObject { ["mean"] = JsonNumbers.Of(mean), ["var"] = JsonNumbers.Of(variance), ["std"] = JsonNumbers.Of(std), ["sem"] = JsonNumbers.Of(sem) },
-        };
-        foreach (var (k, v) in metadata) summary[k] ??= v;
-        AtomicFile.WriteText(stem + ".json", summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
-        var csv = new StringBuilder("latent,count,total,layer_mean,layer_var,layer_std\n");
-        for (int f = 0; f < dists.Latents; f++)
-        {
-            long count = 0; double total = 0;
-            for (int l = 0; l < dists.Layers; l++) { count += dists.Count(l, f); total += dists.Total(l, f); }
-            csv.Append(string.Create(CultureInfo.InvariantCulture, $"{f},{count},{total:R},{stats.LayerMean[f]:R},{stats.LayerVar[f]:R},{stats.LayerStd[f]:R}\n"));
-        }
-        AtomicFile.WriteText(stem + ".csv", csv.ToString());
-        var layers = metadata.TryGetValue("layers", out var ls) && ls.Length > 0 ? ls.Split(',').Select(int.Parse).ToArray() : Enumerable.Range(0, dists.Layers).ToArray();
-        var name = $"{metadata.GetValueOrDefault("model", "")} / {Path.GetFileName(metadata.GetValueOrDefault("sae", "").TrimEnd('/'))}";
-        if (figures && stats.ActiveLatents > 0)
-        {
-            Figures.Figures.DistsHeatmap(stats, layers, $"Latent activation over layers — {name}", stem + "_heatmap.png");
-            Figures.Figures.LayerMeanHistogram(stats, layers, $"Mean layer of latents — {name}", stem + "_layer_mean.png");
-        }
-        console.Out.WriteLine($"wrote {path} (+ .json, .csv{(figures ? ", _heatmap.png, _layer_mean.png" : "")}): {dists.Tokens:N0} tokens, {stats.ActiveLatents}/{dists.Latents} latents active; "
-            + $"layer_std mean {EvalSummary.Format(mean)}, std {EvalSummary.Format(std)}, sem {EvalSummary.Format(sem)}");
+        var summary = DistsFiles.Save(dists, metadata, path);
+        if (figures) RunFigures.Dists(dists, metadata, path);
+        console.Out.WriteLine(DistsMessage.Wrote(path, summary, figures));
     }
 
     static Command Merge(CliConsole console)
@@ -95,7 +66,7 @@ public static class DistsCommand
             }
             var counts = shards.Select(s => s.Split('/')[1]).Distinct().ToList();
             meta["shard"] = counts.Count == 1 && shards.Distinct().Count() == int.Parse(counts[0]) ? "0/1" : string.Join("+", shards);
-            Write(merged, meta, parse.GetValue(output)!, !parse.GetValue(noFigures), console);
+            Save(merged, meta, parse.GetValue(output)!, !parse.GetValue(noFigures), console);
             return 0;
         }));
         return command;

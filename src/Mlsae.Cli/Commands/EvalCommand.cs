@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
 using Mlsae.Data;
 using Mlsae.Evaluation;
-using Mlsae.IO;
 using Mlsae.Models;
 using Spectre.Console;
 
@@ -54,19 +52,15 @@ public static class EvalCommand
             var result = console.Progress("eval", (long)maxBatches * batch * maxLength, "tokens", done =>
                 MlsaeEvaluator.Run(context.Stream, resolved.Autoencoder, source.Batches().Select(b => b.Sequences), !parse.GetValue(noDownstream),
                     parse.GetValue(deadTokens) ?? run?.DeadTokensThreshold ?? 10_000_000, maxBatches, done));
-            Write(result, parse.GetValue(output)!, console);
+            result.Save(parse.GetValue(output)!);
             Print(result, console);
             return 0;
         }));
         return command;
     }
 
-    /// <summary>Writes the metrics JSON atomically.</summary>
-    internal static void Write(EvalResult result, string path, CliConsole console) =>
-        AtomicFile.WriteText(path, result.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-
     /// <summary>Prints the per-layer table.</summary>
-    internal static void Print(EvalResult result, CliConsole console)
+    static void Print(EvalResult result, CliConsole console)
     {
         var (headers, rows) = EvalSummary.Table(result);
         var table = new Table().Border(TableBorder.Simple);

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Mlsae.Analysis;
 using Mlsae.Evaluation;
 using Mlsae.IO;
+using Mlsae.Reports;
 using static TorchSharp.torch;
 
 namespace Mlsae.Cli.Commands;
@@ -58,7 +59,7 @@ public static class ResidCosSimCommand
             var stem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path));
             AtomicFile.WriteText(stem + ".csv", csv.ToString());
             if (cos.CosineStats.Count > 0)
-                Figures.Figures.CosineByLayer(cos.CosineStats, layers, $"Adjacent-layer cosine similarity — {session.Context.Name}", stem + ".png");
+                Figures.CosineByLayer(cos.CosineStats, layers, $"Adjacent-layer cosine similarity — {session.Context.Name}", stem + ".png");
             foreach (var (s, i) in cos.CosineStats.Select((s, i) => (s, i)))
                 console.Out.WriteLine($"layers {layers[i]}→{layers[i + 1]}: cos sim {EvalSummary.Format(s.Mean)} ± {EvalSummary.Format(s.Std)} (sem {EvalSummary.Format(s.Sem)})");
             return 0;

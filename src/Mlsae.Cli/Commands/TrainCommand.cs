@@ -152,7 +152,7 @@ public static class TrainCommand
         if (validation.Count > 0)
         {
             var result = trainer.Validate(validation);
-            EvalCommand.Write(result, Path.Combine(runDir, "eval.json"), console);
+            result.Save(Path.Combine(runDir, "eval.json"));
             AtomicFile.WriteText(Path.Combine(runDir, "summary.md"), EvalSummary.Markdown($"MLSAE on {options.Model}", result,
             [
                 $"layers [{string.Join(", ", context.Layers)}], {config.NLatents} latents (expansion x{options.ExpansionFactor}), k {config.K}, auxk {config.AuxK?.ToString() ?? "off"}",
@@ -185,13 +185,9 @@ public static class TrainCommand
             ["model"] = options.Model, ["sae"] = runDir, ["layers"] = string.Join(",", context.Layers), ["data"] = options.ValData ?? options.Data + " (held out)",
             ["max_length"] = options.MaxLength.ToString(), ["batch_size"] = options.BatchSize.ToString(), ["shard"] = "0/1",
         };
-        DistsCommand.Write(dists, meta, Path.Combine(runDir, "dists.safetensors"), figures: true, console);
-        var json = new System.Text.Json.Nodes.JsonObject();
-        foreach (var (k, v) in variances.Result()) json[k] = JsonNumbers.Of(v);
-        json["batches"] = variances.Batches;
-        json["batch_size"] = options.BatchSize;
-        json["max_length"] = options.MaxLength;
-        AtomicFile.WriteText(Path.Combine(runDir, "variances.json"), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var distsPath = Path.Combine(runDir, "dists.safetensors");
+        console.Out.WriteLine(DistsMessage.Wrote(distsPath, Analysis.DistsFiles.Save(dists, meta, distsPath), figures: true));
+        (Analysis.VarianceSummary.From(variances) with { BatchSize = options.BatchSize, MaxLength = options.MaxLength }).Save(Path.Combine(runDir, "variances.json"));
         if (File.Exists(Path.Combine(context.Folder, "tokenizer.json")))
         {
             var tokenizer = context.Tokenizer();
@@ -200,9 +196,10 @@ public static class TrainCommand
             var prompt = options.Model == EmbeddedDefaults.Name
                 ? "The old keys that the baker found near the river are red. sum: 23 + 48 = 71."
                 : tokenizer.Decode(validation[0].Sequences[0].Take(64).Select(i => (int)i), skipSpecialTokens: true);
-            if (prompt.Trim().Length > 0) PromptCommand.Write(sae, context, tokenizer, prompt, runDir, Path.Combine(runDir, "prompt.json"));
+            if (prompt.Trim().Length > 0) Analysis.PromptAnalysis.Compute(sae, context.Stream, tokenizer, prompt, context.Name, runDir).Save(Path.Combine(runDir, "prompt.json"));
         }
-        ReportCommand.Write(runDir, Path.Combine(runDir, "report.html"));
+        Reports.RunFigures.Draw(runDir);
+        Reports.RunReport.Write(runDir, Path.Combine(runDir, "report.html"));
     }
 
     /// <summary>The training batches, where training starts, and the validation batches (held out

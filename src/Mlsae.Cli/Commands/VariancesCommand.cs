@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Mlsae.Analysis;
 using Mlsae.Evaluation;
-using Mlsae.IO;
 
 namespace Mlsae.Cli.Commands;
 
@@ -19,25 +17,20 @@ public static class VariancesCommand
         command.SetAction(parse => console.Guard(() =>
         {
             using var session = analysis.Open(parse, console);
-            var result = Compute(session, console);
-            var json = new JsonObject();
-            foreach (var (k, v) in result.Values) json[k] = JsonNumbers.Of(v);
-            json["batches"] = result.Batches;
-            json["tokens"] = result.Tokens;
-            foreach (var (k, v) in session.Metadata()) json[k] = v;
-            AtomicFile.WriteText(parse.GetValue(output)!, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
-            console.Out.WriteLine(string.Join(", ", result.Values.Select(kv => $"{kv.Key} {EvalSummary.Format(kv.Value)}"))
+            var result = Compute(session, console) with { Metadata = session.Metadata() };
+            result.Save(parse.GetValue(output)!);
+            console.Out.WriteLine(string.Join(", ", result.Values().Select(v => $"{v.Name} {EvalSummary.Format(v.Value)}"))
                 + $" over {result.Batches} batches of {session.BatchSize} × {session.MaxLength} tokens");
             return 0;
         }));
         return command;
     }
 
-    internal static (IReadOnlyDictionary<string, double> Values, int Batches, long Tokens) Compute(AnalysisOptions.Session session, CliConsole console)
+    static VarianceSummary Compute(AnalysisOptions.Session session, CliConsole console)
     {
         var sae = session.Autoencoder;
         var variances = new LayerVariances(session.Context.Layers.Length, sae.Config.NLatents);
         long tokens = session.Encode("variances", console, (_, output) => variances.Add(output.TopKRaw, output.TopK.Indices));
-        return (variances.Result(), variances.Batches, tokens);
+        return VarianceSummary.From(variances) with { Tokens = tokens };
     }
 }

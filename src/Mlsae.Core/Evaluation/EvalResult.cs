@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mlsae.IO;
 
 namespace Mlsae.Evaluation;
 
@@ -38,4 +39,24 @@ public sealed record EvalResult(int[] Layers, long Tokens, int Batches, IReadOnl
     }
 
     static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (eval.json), atomically.</summary>
+    public void Save(string path) => ResultJson.Write(path, ToJson());
+
+    /// <summary>Reads a file written by <see cref="Save"/>; non-finite values (written as null) read
+    /// as NaN and the <c>*_mean</c> entries are derived, not read. A file of the wrong shape is an
+    /// <see cref="MlsaeException"/> naming the file and the field.</summary>
+    public static EvalResult Load(string path)
+    {
+        var json = ResultJson.Read(path);
+        var layers = json.Ints("layers");
+        var perLayer = new Dictionary<string, double[]>();
+        foreach (var metric in MetricOrder.Where(json.Has))
+        {
+            var values = json.Doubles(metric, nullIsNaN: true);
+            if (values.Length != layers.Length) throw json.Error(metric, $"has {values.Length} values for {layers.Length} layers");
+            perLayer[metric] = values;
+        }
+        return new EvalResult(layers, json.Long("tokens"), json.OptionalInt("batches") ?? 0, perLayer, json.Double("dead_fraction"));
+    }
 }

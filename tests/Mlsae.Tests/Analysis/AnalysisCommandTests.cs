@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Mlsae.Tests.Cli;
-using SkiaSharp;
+using Mlsae.Tests.Reports;
 using Xunit;
 
 namespace Mlsae.Tests.Analysis;
@@ -42,24 +42,13 @@ public class AnalysisCommandTests
         return args.ToArray();
     }
 
-    static void AssertImage(string path, int width, int height)
-    {
-        using var bitmap = SKBitmap.Decode(path);
-        Assert.NotNull(bitmap);
-        Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
-        var colours = new HashSet<uint>();
-        for (int y = 0; y < bitmap.Height; y += 7)
-            for (int x = 0; x < bitmap.Width; x += 7) colours.Add((uint)bitmap.GetPixel(x, y));
-        Assert.True(colours.Count > 20, $"{path} looks blank ({colours.Count} colours)");
-    }
-
     [Fact]
     public void TrainWritesTheDistributionFigureVariancesAndReport()
     {
         var run = Setup.Value.Run;
-        AssertImage(Path.Combine(run, "dists_heatmap.png"), 1200, 600);
-        AssertImage(Path.Combine(run, "dists_layer_mean.png"), 1200, 600);
-        AssertImage(Path.Combine(run, "eval_fvu.png"), 900, 500);
+        Png.AssertImage(Path.Combine(run, "dists_heatmap.png"), 1200, 600);
+        Png.AssertImage(Path.Combine(run, "dists_layer_mean.png"), 1200, 600);
+        Png.AssertImage(Path.Combine(run, "eval_fvu.png"), 900, 500);
         var variances = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "variances.json"))).RootElement;
         foreach (var key in new[] { "exp_var_l_f", "exp_var_l_tf", "var_l", "rel_var_f", "rel_var_t", "batch_size", "max_length" })
             Assert.True(variances.TryGetProperty(key, out _), key);
@@ -129,7 +118,7 @@ public class AnalysisCommandTests
         r = CliRunner.Run("resid-cos-sim", "--model", Setup.Value.Model, "--data", Setup.Value.Data, "--max-length", "16", "--batch-size", "2", "--max-tokens", "128", "--out", Path.Combine(dir, "cos.json"));
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Equal(2, JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "cos.json"))).RootElement.GetProperty("cos_sim").GetArrayLength());
-        AssertImage(Path.Combine(dir, "cos.png"), 900, 500);
+        Png.AssertImage(Path.Combine(dir, "cos.png"), 900, 500);
         r = CliRunner.Run("mmcs", "--sae", Setup.Value.Run, "--out", Path.Combine(dir, "mmcs.json"));
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("MMCS", r.Out);
@@ -144,6 +133,6 @@ public class AnalysisCommandTests
         var prompt = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "prompt.json"))).RootElement;
         Assert.Equal(3, prompt.GetProperty("layers").GetArrayLength());
         Assert.True(prompt.GetProperty("tokens").GetArrayLength() > 3);
-        AssertImage(Path.Combine(dir, "prompt.png"), 1200, 600);
+        Png.AssertImage(Path.Combine(dir, "prompt.png"), 1200, 600);
     }
 }

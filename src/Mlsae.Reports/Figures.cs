@@ -3,13 +3,17 @@ using Mlsae.Evaluation;
 using Mlsae.IO;
 using ScottPlot;
 
-namespace Mlsae.Cli.Figures;
+namespace Mlsae.Reports;
 
 /// <summary>PNG figures of the analyses (ScottPlot), each with a title naming the model and SAE,
 /// axis labels and, for heatmaps, a colour bar. Files are written atomically.</summary>
-static class Figures
+public static class Figures
 {
-    public const int Width = 1200, Height = 600;
+    /// <summary>Width of the heatmaps and the histogram, in pixels.</summary>
+    public const int Width = 1200;
+
+    /// <summary>Height of the heatmaps and the histogram, in pixels.</summary>
+    public const int Height = 600;
 
     static void Save(Plot plot, string path, int width = Width, int height = Height)
     {

@@ -1,0 +1,91 @@
+using Mlsae.Analysis;
+using Mlsae.Evaluation;
+using Mlsae.Training;
+
+namespace Mlsae.Reports;
+
+/// <summary>
+/// The figures of a run folder's typed results, each written beside the result it draws: the
+/// distribution of latents over layers and the histogram of their mean layer from the dists, the
+/// prompt heatmap from prompt.json, and bars by layer from eval.json.
+/// </summary>
+public static class RunFigures
+{
+    /// <summary>The evaluation metrics drawn as bars, with their axis labels.</summary>
+    static readonly (string Metric, string Label)[] EvalBars = [("fvu", "FVU"), ("l0", "L0"), ("delta_ce_loss", "ΔCE loss")];
+
+    /// <summary>Draws every figure the results in the run folder <paramref name="dir"/> allow; returns the files written.</summary>
+    public static IReadOnlyList<string> Draw(string dir)
+    {
+        RunFiles.Check(dir);
+        var written = new List<string>();
+        var dists = Path.Combine(dir, RunFiles.Dists);
+        if (File.Exists(dists)) written.AddRange(Dists(dists));
+        var prompt = Path.Combine(dir, RunFiles.Prompt);
+        if (File.Exists(prompt) && Prompt(PromptAnalysis.Load(prompt), prompt) is string png) written.Add(png);
+        var eval = Path.Combine(dir, RunFiles.Eval);
+        if (File.Exists(eval)) written.AddRange(Eval(EvalResult.Load(eval), RunFolder.Options(dir).Model, dir));
+        return written;
+    }
+
+    /// <summary>The heatmap and the mean-layer histogram of the dists file at <paramref name="path"/>, read from it.</summary>
+    public static IReadOnlyList<string> Dists(string path)
+    {
+        var (dists, metadata) = LayerDists.Load(path);
+        return Dists(dists, metadata, path);
+    }
+
+    /// <summary>
+    /// <c>&lt;stem&gt;_heatmap.png</c> and <c>&lt;stem&gt;_layer_mean.png</c> beside the dists file
+    /// <paramref name="path"/>, titled with the model and SAE of <paramref name="metadata"/>; none
+    /// when no latent fired. Returns the files written.
+    /// </summary>
+    public static IReadOnlyList<string> Dists(LayerDists dists, IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        var stats = dists.Stats();
+        if (stats.ActiveLatents == 0) return [];
+        var layers = Layers(metadata, dists.Layers, path);
+        var name = $"{metadata.GetValueOrDefault("model", "")} / {Path.GetFileName(metadata.GetValueOrDefault("sae", "").TrimEnd('/'))}";
+        var stem = DistsFiles.Stem(path);
+        Figures.DistsHeatmap(stats, layers, $"Latent activation over layers — {name}", stem + "_heatmap.png");
+        Figures.LayerMeanHistogram(stats, layers, $"Mean layer of latents — {name}", stem + "_layer_mean.png");
+        return [stem + "_heatmap.png", stem + "_layer_mean.png"];
+    }
+
+    /// <summary>The prompt heatmap beside <paramref name="path"/> (its extension replaced by .png);
+    /// none when no latent is active. Returns the file written or null.</summary>
+    public static string? Prompt(PromptAnalysis analysis, string path)
+    {
+        if (analysis.Latents.Count == 0) return null;
+        var png = Path.ChangeExtension(path, ".png");
+        Figures.PromptHeatmap(analysis.ActsByLayer(), analysis.Layers, $"Prompt latents over layers — {analysis.Model}", png);
+        return png;
+    }
+
+    /// <summary><c>eval_&lt;metric&gt;.png</c> in <paramref name="dir"/> for FVU, L0 and ΔCE loss, those
+    /// <paramref name="result"/> holds, titled with <paramref name="model"/>. Returns the files written.</summary>
+    public static IReadOnlyList<string> Eval(EvalResult result, string model, string dir)
+    {
+        var written = new List<string>();
+        foreach (var (metric, label) in EvalBars.Where(m => result.PerLayer.ContainsKey(m.Metric)))
+        {
+            var png = Path.Combine(dir, $"eval_{metric}.png");
+            Figures.LayerBars(result, metric, label, $"{label} by layer — {model}", png);
+            written.Add(png);
+        }
+        return written;
+    }
+
+    /// <summary>The model layers recorded in the metadata (positions 0..L−1 when absent).</summary>
+    static int[] Layers(IReadOnlyDictionary<string, string> metadata, int count, string path)
+    {
+        if (!metadata.TryGetValue("layers", out var text) || text.Length == 0) return Enumerable.Range(0, count).ToArray();
+        var parts = text.Split(',');
+        var layers = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], System.Globalization.CultureInfo.InvariantCulture, out layers[i]))
+                throw new MlsaeException($"{path}: metadata 'layers' must be comma-separated integers, got '{text}'");
+        if (layers.Length != count) throw new MlsaeException($"{path}: metadata 'layers' names {layers.Length} layers but the dists have {count}");
+        return layers;
+    }
+}

@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace Mlsae.Cli;
 
 /// <summary>Where a command writes: results to stdout, progress and errors to stderr.</summary>
-public sealed class CliConsole(TextWriter stdout, TextWriter stderr)
+public sealed class CliConsole(TextWriter stdout, TextWriter stderr) : Runs.IRunObserver
 {
     /// <summary>Human-readable results.</summary>
     public TextWriter Out { get; } = stdout;
@@ -12,6 +12,9 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr)
     public TextWriter Error { get; } = stderr;
 
     bool Interactive => ReferenceEquals(Error, Console.Error) && !Console.IsErrorRedirected;
+
+    /// <summary>Notices go to stderr, one line each.</summary>
+    public void Notice(string line) => Error.WriteLine(line);
 
     /// <summary>
     /// Runs <paramref name="action"/>, mapping user errors (<see cref="MlsaeException"/>, file

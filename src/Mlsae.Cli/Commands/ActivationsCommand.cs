@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mlsae.Activations;
 using Mlsae.Data;
+using Mlsae.Embedded;
 using Mlsae.Hub;
 using Mlsae.IO;
 using Mlsae.Models;
@@ -40,12 +41,13 @@ public static class ActivationsCommand
             var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(device)!, parse.GetValue(dtype)!);
             var outPath = parse.GetValue(output)!;
             var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
-            if (modelName == EmbeddedDefaults.Name) data.ImplicitMaxLength = TrainCommand.EmbeddedRunDefaults.MaxLength;
-            var folder = EmbeddedDefaults.Folder(modelName) ?? ModelResolver.Resolve(modelName, parse.GetValue(revision)!, NewHubClient(console));
-            var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, folder, console);
-            using var languageModel = ModelRegistry.Load(folder, dev, type);
-            var selected = CommonOptions.ParseLayers(parse.GetValue(layers), languageModel.Config.NumHiddenLayers);
-            var special = parse.GetValue(noSkip) ? null : languageModel.SpecialTokens;
+            if (modelName == EmbeddedModel.Name) data.ImplicitMaxLength = EmbeddedModel.RunDefaults.MaxLength;
+            var hub = CliHub.Lazy(console);
+            using var session = ModelSession.Open(modelName, parse.GetValue(revision)!, parse.GetValue(layers), dev, type, !parse.GetValue(noSkip), hub);
+            var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, session, hub, console);
+            var languageModel = session.Model;
+            var selected = session.Layers;
+            var special = session.Special;
             bool withLogits = parse.GetValue(logits);
             long tokens = sequences.Count * (long)sequences[0].Length;
             using var result = console.Progress("activations", tokens, "tokens", report =>
@@ -69,13 +71,13 @@ public static class ActivationsCommand
     }
 
     static List<long[]> ReadSequences(ParseResult parse, Option<string?> input, Option<string?> text, DataOptions data,
-        Option<string?> tokenizer, Option<int> limit, string modelFolder, CliConsole console)
+        Option<string?> tokenizer, Option<int> limit, ModelSession session, Func<HubClient> hub, CliConsole console)
     {
         var given = new[] { parse.GetValue(input) is not null, parse.GetValue(text) is not null, parse.GetValue(data.Data) is not null };
         if (given.Count(g => g) > 1) throw new MlsaeException("give at most one of --input, --text and --data");
         if (parse.GetValue(input) is string path) return TokenIdsJsonl.Read(path);
-        Tokenization.Tokenizer LoadTokenizer() => Tokenization.Tokenizer.Load(parse.GetValue(tokenizer) is string t
-            ? ModelResolver.ResolveTokenizer(t, "main", NewHubClient(console)) : modelFolder);
+        Tokenization.Tokenizer LoadTokenizer() => parse.GetValue(tokenizer) is string t
+            ? Tokenization.Tokenizer.Load(ModelResolver.ResolveTokenizer(t, "main", hub())) : session.Tokenizer;
         if (parse.GetValue(text) is string prompt)
         {
             var ids = LoadTokenizer().Encode(prompt).Select(i => (long)i).ToArray();
@@ -85,23 +87,11 @@ public static class ActivationsCommand
         if (!given.Any(g => g)) EmbeddedDefaults.Data(null, console, heldOut: true);
         int cap = parse.GetValue(limit);
         if (cap <= 0) throw new MlsaeException($"--limit must be positive, got {cap}");
-        var source = data.Source(parse, LoadTokenizer, () => NewHubClient(console), fallback: DataSource.EmbeddedHeldOut);
+        var source = data.Source(parse, LoadTokenizer, hub, fallback: DataSource.EmbeddedHeldOut);
         var report = source.Report;
         var sequences = source.Sequences().Take(cap).Select(s => s.Ids).ToList();
         if (sequences.Count == 0) throw new MlsaeException($"--data: no sequences of {data.ParseMaxLength(parse)} tokens ({report.Summary()})");
         console.Error.WriteLine($"data: {sequences.Count} sequences ({report.Summary()})");
         return sequences;
-    }
-
-    /// <summary>A hub client whose downloads report progress on stderr.</summary>
-    internal static HubClient NewHubClient(CliConsole console)
-    {
-        var last = DateTime.MinValue;
-        return HubClient.FromEnvironment(progress: (file, received, total) =>
-        {
-            if (DateTime.UtcNow - last < TimeSpan.FromSeconds(2) && received != total) return;
-            last = DateTime.UtcNow;
-            console.Error.WriteLine(total is long t ? $"download {file}: {received / 1e6:F1}/{t / 1e6:F1} MB" : $"download {file}: {received / 1e6:F1} MB");
-        });
     }
 }

@@ -25,7 +25,7 @@ public static class CorpusStatsCommand
             int eos = tok.TokenToId("<|endoftext|>") ?? throw new MlsaeException("--tokenizer: no <|endoftext|> token");
             var entropy = new CorpusEntropy(tok.Count + 1);
             long limit = parse.GetValue(maxTokens);
-            var documents = new DataSource(parse.GetValue(data)!).Documents(() => ActivationsCommand.NewHubClient(console));
+            var documents = new DataSource(parse.GetValue(data)!).Documents(CliHub.Lazy(console));
             foreach (var sequence in SequencePacker.Pack(documents, tok, eos, parse.GetValue(maxLength)))
             {
                 entropy.Add(sequence);

@@ -26,10 +26,10 @@ public static class DistsCommand
         return command;
     }
 
-    static LayerDists Compute(AnalysisOptions.Session session, CliConsole console)
+    static LayerDists Compute(AnalysisSession session, CliConsole console)
     {
-        var sae = session.Autoencoder;
-        var dists = new LayerDists(session.Context.Layers.Length, sae.Config.NLatents);
+        var sae = session.Sae;
+        var dists = new LayerDists(session.Model.Layers.Length, sae.Config.NLatents);
         session.Encode("dists", console, (_, output) => dists.Add(output.TopKRaw, output.TopK.Indices));
         if (dists.Tokens == 0) throw new MlsaeException("dists: no data (the source holds no full sequence)");
         return dists;
@@ -40,7 +40,7 @@ public static class DistsCommand
     {
         var summary = DistsFiles.Save(dists, metadata, path);
         if (figures) RunFigures.Dists(dists, metadata, path);
-        console.Out.WriteLine(DistsMessage.Wrote(path, summary, figures));
+        console.Out.WriteLine(summary.Describe(path, figures));
     }
 
     static Command Merge(CliConsole console)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mlsae.Models;
 using System.Text.Json.Nodes;
 using Mlsae.IO;
 using Mlsae.Tokenization;
@@ -23,8 +24,9 @@ public static class EmbedCosSimCommand
         command.SetAction(parse => console.Guard(() =>
         {
             using var resolved = sae.Load(parse, console, CPU);
-            using var context = ModelContext.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!, null, "cpu", "float32", false, console);
-            var tokenizer = context.Tokenizer();
+            using var context = ModelSession.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!, null,
+                CPU, ScalarType.Float32, false, CliHub.Lazy(console));
+            var tokenizer = context.Tokenizer;
             int n = parse.GetValue(top);
             if (n <= 0) throw new MlsaeException($"--top must be positive, got {n}");
             using var scope = NewDisposeScope();

@@ -21,14 +21,14 @@ public static class ExamplesCommand
             if (n <= 0) throw new MlsaeException($"--top must be positive, got {n}");
             if (w < 0) throw new MlsaeException($"--window must not be negative, got {w}");
             using var session = analysis.Open(parse, console);
-            var sae = session.Autoencoder;
-            var layers = session.Context.Layers;
+            var sae = session.Sae;
+            var layers = session.Model.Layers;
             var examples = new MaxActivatingExamples(layers.Length, sae.Config.NLatents, n, w, sae.Config.DeadThreshold);
             session.Encode("examples", console, (batch, output) => examples.Add(batch.Sequences, output.TopKRaw, output.TopK.Indices, batch.Indices));
             var meta = session.Metadata();
             meta["top"] = n.ToString();
             meta["window"] = w.ToString();
-            Write(parse.GetValue(output)!, examples, session.Context.Tokenizer(), layers, meta, console);
+            Write(parse.GetValue(output)!, examples, session.Model.Tokenizer, layers, meta, console);
             return 0;
         }));
         command.Subcommands.Add(Merge(console));
@@ -71,7 +71,7 @@ public static class ExamplesCommand
             merged.Add(all);
             meta["shard"] = "0/1";
             var modelName = parse.GetValue(model) ?? meta["model"];
-            var folder = EmbeddedDefaults.Folder(modelName) ?? Hub.ModelResolver.Resolve(modelName, "main", ActivationsCommand.NewHubClient(console));
+            var folder = Embedded.EmbeddedModel.Folder(modelName) ?? Hub.ModelResolver.Resolve(modelName, "main", CliHub.Lazy(console)());
             Write(parse.GetValue(output)!, merged, Tokenization.Tokenizer.Load(folder), layers, meta, console);
             return 0;
         }));

@@ -1,3 +1,4 @@
+using Mlsae.Analysis;
 using System.CommandLine;
 using Mlsae.IO;
 using Mlsae.Tensors;
@@ -18,7 +19,7 @@ public static class LatentsCommand
         command.SetAction(parse => console.Guard(() =>
         {
             using var session = analysis.Open(parse, console);
-            var sae = session.Autoencoder;
+            var sae = session.Sae;
             var values = new List<Tensor>();
             var indices = new List<Tensor>();
             var tokens = new List<Tensor>();
@@ -41,7 +42,7 @@ public static class LatentsCommand
                 {
                     ["values"] = v, ["indices"] = cat(indices, 1), ["input_ids"] = cat(tokens, 0),
                 }, session.Metadata());
-                console.Out.WriteLine($"wrote {parse.GetValue(output)}: values and indices {Shapes.Format(v.shape)} for layers [{string.Join(", ", session.Context.Layers)}]");
+                console.Out.WriteLine($"wrote {parse.GetValue(output)}: values and indices {Shapes.Format(v.shape)} for layers [{string.Join(", ", session.Model.Layers)}]");
             }
             finally
             {

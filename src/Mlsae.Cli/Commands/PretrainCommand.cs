@@ -66,7 +66,7 @@ public static class PretrainCommand
             if (!resuming) AtomicFile.WriteText(optionsPath, options.ToJson());
             using var model = GptNeoXInit.Create(config, options.Seed);
             IEnumerable<long[]> Sequences(string source) => SequencePacker.Pack(
-                new DataSource(source).Documents(() => ActivationsCommand.NewHubClient(console)), tok, eos, options.MaxLength);
+                new DataSource(source).Documents(CliHub.Lazy(console)), tok, eos, options.MaxLength);
             var heldOut = Sequences(options.ValData).Chunk(options.BatchSize).Take(Math.Max(1, options.EvalBatches)).ToList();
             var trainer = new Pretrainer(options, model, outDir);
             Pretrainer.Progress? last = null;

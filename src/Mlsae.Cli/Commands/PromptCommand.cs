@@ -1,4 +1,6 @@
 using System.CommandLine;
+using static TorchSharp.torch;
+using Mlsae.Models;
 using Mlsae.Analysis;
 using Mlsae.Reports;
 
@@ -23,9 +25,9 @@ public static class PromptCommand
         {
             var (dev, _) = CommonOptions.ParseCompute(parse.GetValue(device)!, "float32");
             using var resolved = sae.Load(parse, console, dev);
-            using var context = ModelContext.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!,
-                resolved.LayerList(null), parse.GetValue(device)!, "float32", !parse.GetValue(noSkip) && (resolved.Run?.SkipSpecialTokens ?? true), console);
-            var tokenizer = context.Tokenizer();
+            using var context = ModelSession.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!,
+                resolved.LayerList(null), dev, ScalarType.Float32, !parse.GetValue(noSkip) && (resolved.Run?.SkipSpecialTokens ?? true), CliHub.Lazy(console));
+            var tokenizer = context.Tokenizer;
             var path = parse.GetValue(output)!;
             var analysis = PromptAnalysis.Compute(resolved.Autoencoder, context.Stream, tokenizer, parse.GetValue(text)!, context.Name, resolved.Folder);
             analysis.Save(path);

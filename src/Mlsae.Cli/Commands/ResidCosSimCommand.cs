@@ -23,9 +23,9 @@ public static class ResidCosSimCommand
         command.SetAction(parse => console.Guard(() =>
         {
             using var session = analysis.Open(parse, console);
-            var layers = session.Context.Layers;
-            var cos = new ResidualCosineSimilarity(layers.Length, session.Context.Model.Config.HiddenSize);
-            long total = session.MaxBatches * session.BatchSize * session.MaxLength;
+            var layers = session.Model.Layers;
+            var cos = new ResidualCosineSimilarity(layers.Length, session.Model.Model.Config.HiddenSize);
+            long total = session.MaxBatches * session.Data.BatchSize * session.Data.MaxLength;
             foreach (var pass in new[] { 1, 2 })
                 console.Progress($"resid-cos-sim pass {pass}", total, "tokens", done =>
                 {
@@ -59,7 +59,7 @@ public static class ResidCosSimCommand
             var stem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path));
             AtomicFile.WriteText(stem + ".csv", csv.ToString());
             if (cos.CosineStats.Count > 0)
-                Figures.CosineByLayer(cos.CosineStats, layers, $"Adjacent-layer cosine similarity — {session.Context.Name}", stem + ".png");
+                Figures.CosineByLayer(cos.CosineStats, layers, $"Adjacent-layer cosine similarity — {session.Model.Name}", stem + ".png");
             foreach (var (s, i) in cos.CosineStats.Select((s, i) => (s, i)))
                 console.Out.WriteLine($"layers {layers[i]}→{layers[i + 1]}: cos sim {EvalSummary.Format(s.Mean)} ± {EvalSummary.Format(s.Std)} (sem {EvalSummary.Format(s.Sem)})");
             return 0;

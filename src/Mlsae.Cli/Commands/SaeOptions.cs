@@ -31,7 +31,7 @@ sealed class SaeOptions
 
     public Resolved Load(ParseResult parse, CliConsole console, TorchSharp.torch.Device device)
     {
-        var folder = MlsaeCheckpoint.Resolve(parse.GetValue(Sae)!, parse.GetValue(Revision)!, () => ActivationsCommand.NewHubClient(console));
+        var folder = MlsaeCheckpoint.Resolve(parse.GetValue(Sae)!, parse.GetValue(Revision)!, CliHub.Lazy(console));
         var run = RunFolder.IsRun(folder) ? RunFolder.Options(folder) : null;
         var rule = new DeadLatentRule(true, run?.DeadTokensThreshold ?? 10_000_000);
         var loaded = MlsaeCheckpoint.Load(folder, rule, device);

@@ -30,7 +30,7 @@ public static class TokenizeCommand
             var inPath = parse.GetValue(input)!;
             if (!File.Exists(inPath)) throw new MlsaeException($"{inPath}: file not found");
             var tok = Tokenizer.Load(ModelResolver.ResolveTokenizer(parse.GetValue(tokenizer)!, parse.GetValue(revision)!,
-                ActivationsCommand.NewHubClient(console)));
+                CliHub.Lazy(console)()));
             bool decoding = parse.GetValue(decode);
             var lines = new List<string>();
             int lineNumber = 0;

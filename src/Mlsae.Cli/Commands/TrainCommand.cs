@@ -1,10 +1,10 @@
 using System.CommandLine;
-using Mlsae.Autoencoder;
 using Mlsae.Data;
-using Mlsae.Evaluation;
 using Mlsae.Hub;
-using Mlsae.IO;
 using Mlsae.Models;
+using Mlsae.Runs;
+using Mlsae.Reports;
+using Mlsae.Embedded;
 using Mlsae.Training;
 
 namespace Mlsae.Cli.Commands;
@@ -42,7 +42,7 @@ public static class TrainCommand
         var device = CommonOptions.Device();
         var dtype = CommonOptions.DType();
         var noSkip = CommonOptions.NoSkipSpecialTokens();
-        var command = new Command("train", "Train a multi-layer SAE on a GPT-NeoX's residual stream")
+        var command = new Command("train", "Train a multi-layer SAE on a language model's residual stream")
         {
             model, revision, layers, valData, valBatches, output, resume, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
             batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, noSkip,
@@ -52,170 +52,56 @@ public static class TrainCommand
         {
             var runDir = parse.GetValue(output)!;
             bool resuming = parse.GetValue(resume);
-            TrainOptions options;
-            if (resuming)
+            if (resuming && !Run.Exists(runDir)) throw new MlsaeException($"--resume: {runDir} holds no run.json");
+            if (!resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
+                throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
+            var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, console).Validate();
+            var hub = CliHub.Lazy(console);
+            var (dev, type) = CommonOptions.ParseCompute(options.Device, options.DType);
+            using var model = ModelSession.Open(options.Model, options.Revision, LayerSelection.Format(options.Layers) ?? parse.GetValue(layers),
+                dev, type, options.SkipSpecialTokens, hub);
+            var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
+            bool resumeState = resuming && run.HasState;
+            if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
+            var outcome = new RunTrainer(run, model, hub, console).Train(resumeState);
+            if (outcome.Eval is not null)
             {
-                if (!RunFolder.IsRun(runDir)) throw new MlsaeException($"--resume: {runDir} holds no run.json");
-                options = RunFolder.Options(runDir).Validate();
+                RunFigures.Draw(run.Folder);
+                RunReport.Write(run.Folder, run.PathOf(Run.ReportFile));
             }
-            else
-            {
-                if (RunFolder.IsRun(runDir)) throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
-                int auxkValue = parse.GetValue(auxk);
-                if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");
-                var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
-                options = new TrainOptions
-                {
-                    Model = modelName, Revision = parse.GetValue(revision)!, Data = EmbeddedDefaults.Data(parse.GetValue(data.Data), console),
-                    Split = parse.GetValue(data.Split)!, DataRevision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
-                    SkipBadLines = parse.GetValue(data.SkipBadLines), Shard = data.ParseShard(parse) is { Count: > 1 } shard ? $"{shard.Index}/{shard.Count}" : null, ValData = parse.GetValue(valData), ValBatches = parse.GetValue(valBatches),
-                    MaxLength = data.ParseMaxLength(parse), BatchSize = parse.GetValue(batchSize), AccumulateGradBatches = parse.GetValue(accumulate),
-                    MaxTokens = parse.GetValue(maxTokens), ExpansionFactor = parse.GetValue(expansion), K = parse.GetValue(k),
-                    AuxK = auxkValue == 0 ? null : auxkValue, AuxKCoef = parse.GetValue(auxkCoef), DeadTokensThreshold = parse.GetValue(deadTokens),
-                    DeadThreshold = parse.GetValue(deadThreshold), Lr = parse.GetValue(lr), Standardize = !parse.GetValue(noStandardize),
-                    SkipSpecialTokens = !parse.GetValue(noSkip), Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, DType = parse.GetValue(dtype)!,
-                    LogEvery = parse.GetValue(logEvery), ValEvery = parse.GetValue(valEvery), CheckpointEvery = parse.GetValue(checkpointEvery),
-                    ReferenceQuirks = parse.GetValue(quirks),
-                };
-                if (modelName == EmbeddedDefaults.Name)
-                    options = EmbeddedRun(options, parse, [(data.MaxLength, "max_length"), (batchSize, "batch_size"), (accumulate, "accumulate_grad_batches"),
-                        (maxTokens, "max_tokens"), (expansion, "expansion_factor"), (k, "k"), (auxk, "auxk"), (lr, "lr"), (deadTokens, "dead_tokens_threshold"),
-                        (valEvery, "val_every"), (valBatches, "val_batches"), (valData, "val_data"), (checkpointEvery, "checkpoint_every"), (logEvery, "log_every")], console);
-                options = options.Validate();
-            }
-            using var context = ModelContext.Open(options.Model, options.Revision, options.Layers is null ? parse.GetValue(layers) : string.Join(",", options.Layers),
-                options.Device, options.DType, options.SkipSpecialTokens, console);
-            options = options with { Layers = context.Layers };
-            if (File.Exists(Path.Combine(context.Folder, "tokenizer.json"))
-                && SequenceStream.EffectiveMaxLength(context.Tokenizer(), options.MaxLength) is int effective && effective < options.MaxLength)
-            {
-                console.Error.WriteLine($"--max-length: {options.MaxLength} exceeds the tokenizer's model_max_length; using {effective}, as the reference does");
-                options = options with { MaxLength = effective };
-            }
-            return Run(options, context, runDir, resuming, console);
+            console.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl"
+                + (outcome.Eval is not null ? ", eval.json, summary.md, dists (+ heatmap), variances.json, report.html" : ""));
+            return 0;
         }));
         return command;
-    }
 
-    /// <summary>
-    /// The embedded model's own defaults, for every option the user left out: sized so that the
-    /// README's first command trains a good MLSAE over all layers in a few minutes on 2 cores (the
-    /// reference's 131k tokens per optimizer step would allow only a handful of steps).
-    /// </summary>
-    internal static readonly TrainOptions EmbeddedRunDefaults = new()
-    {
-        Model = EmbeddedDefaults.Name, Data = DataSource.Embedded, ValData = DataSource.EmbeddedHeldOut, MaxLength = 128, BatchSize = 8, AccumulateGradBatches = 1, MaxTokens = 1_500_000,
-        ExpansionFactor = 8, K = 16, AuxK = 64, Lr = 1e-3, DeadTokensThreshold = 200_000, ValEvery = 250, ValBatches = 8, CheckpointEvery = 100, LogEvery = 10,
-    };
-
-    static TrainOptions EmbeddedRun(TrainOptions options, ParseResult parse, (Option Option, string Json)[] tuned, CliConsole console)
-    {
-        var given = System.Text.Json.Nodes.JsonNode.Parse(options.ToJson())!.AsObject();
-        var defaults = System.Text.Json.Nodes.JsonNode.Parse(EmbeddedRunDefaults.ToJson())!.AsObject();
-        var replaced = new List<string>();
-        foreach (var (option, json) in tuned)
-            if (EmbeddedDefaults.Implicit(parse, option) && (json != "val_data" || options.Data == DataSource.Embedded))
+        // A new run's options: the flags given, and for the embedded model its own defaults for every flag left out.
+        TrainOptions Options(ParseResult parse, CliConsole console)
+        {
+            int auxkValue = parse.GetValue(auxk);
+            if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");
+            var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
+            var dataName = EmbeddedDefaults.Data(parse.GetValue(data.Data), console);
+            var tuned = new EmbeddedRunChoice(parse, modelName == EmbeddedModel.Name);
+            var d = EmbeddedModel.RunDefaults;
+            var options = new TrainOptions
             {
-                given[json] = defaults[json]!.DeepClone();
-                replaced.Add($"{option.Name} {defaults[json]}");
-            }
-        console.Error.WriteLine($"embedded run defaults: {string.Join(", ", replaced)}");
-        return System.Text.Json.JsonSerializer.Deserialize<TrainOptions>(given.ToJsonString())!;
-    }
-
-    static int Run(TrainOptions options, ModelContext context, string runDir, bool resuming, CliConsole console)
-    {
-        var (training, start, validation) = Streams(options, context, console);
-        var report = training.Report;
-        var config = new MlsaeConfig
-        {
-            NInputs = context.Model.Config.HiddenSize, NLatents = context.Model.Config.HiddenSize * options.ExpansionFactor, K = options.K,
-            AuxK = options.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.DeadThreshold, Standardize = options.Standardize,
-        }.Validate("--expansion-factor/-k/--auxk");
-        var rule = options.ReferenceQuirks
-            ? DeadLatentRule.Reference(options.DeadTokensThreshold, options.BatchSize, options.MaxLength, options.AccumulateGradBatches)
-            : new DeadLatentRule(true, options.DeadTokensThreshold);
-        using var sae = MlsaeAutoencoder.Create(config, rule, options.Seed, context.Model.Device);
-        sae.ReferenceQuirks = options.ReferenceQuirks;
-        sae.ComputeDType = context.Model.DType;
-        Directory.CreateDirectory(runDir);
-        if (!resuming) AtomicFile.WriteText(Path.Combine(runDir, RunFolder.RunFile), options.ToJson());
-        var trainer = new MlsaeTrainer(options, context.Stream, sae, runDir);
-        console.Error.WriteLine($"train: {context.Name}, layers [{string.Join(", ", context.Layers)}], {config.NLatents} latents (x{options.ExpansionFactor}), k {config.K}, "
-            + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.AccumulateGradBatches:N0} tokens{(resuming ? ", resuming" : "")}");
-        TrainProgress? last = null;
-        var final = console.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
-            done => trainer.Fit(training.Batches, start, validation, resuming, p => { last = p; done(p.Tokens); }),
-            () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
-        if (final.Batches < options.TotalBatches)
-            console.Error.WriteLine($"note: the data ran out after {final.Tokens:N0} tokens ({report.Summary()})");
-        if (validation.Count > 0)
-        {
-            var result = trainer.Validate(validation);
-            result.Save(Path.Combine(runDir, "eval.json"));
-            AtomicFile.WriteText(Path.Combine(runDir, "summary.md"), EvalSummary.Markdown($"MLSAE on {options.Model}", result,
-            [
-                $"layers [{string.Join(", ", context.Layers)}], {config.NLatents} latents (expansion x{options.ExpansionFactor}), k {config.K}, auxk {config.AuxK?.ToString() ?? "off"}",
-                $"{final.Step} optimizer steps, {final.Tokens:N0} training tokens, lr {options.Lr}, seed {options.Seed}{(options.ReferenceQuirks ? ", reference quirks" : "")}",
-                $"data {options.Data}, max_length {options.MaxLength}; validation {(options.ValData ?? "held out from the start of the training stream")}",
-            ]));
+                Model = modelName, Revision = parse.GetValue(revision)!, Data = dataName,
+                Split = parse.GetValue(data.Split)!, DataRevision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
+                SkipBadLines = parse.GetValue(data.SkipBadLines), Shard = data.ParseShard(parse) is { Count: > 1 } shard ? shard.ToString() : null,
+                ValData = dataName == DataSource.Embedded ? tuned.Pick(valData, d.ValData) : parse.GetValue(valData), ValBatches = tuned.Pick(valBatches, d.ValBatches),
+                MaxLength = tuned.Pick(data.MaxLength, d.MaxLength), BatchSize = tuned.Pick(batchSize, d.BatchSize),
+                AccumulateGradBatches = tuned.Pick(accumulate, d.AccumulateGradBatches), MaxTokens = tuned.Pick(maxTokens, d.MaxTokens),
+                ExpansionFactor = tuned.Pick(expansion, d.ExpansionFactor), K = tuned.Pick(k, d.K),
+                AuxK = tuned.Pick(auxk, d.AuxK ?? 0, auxkValue) switch { 0 => null, var a => a }, AuxKCoef = parse.GetValue(auxkCoef),
+                DeadTokensThreshold = tuned.Pick(deadTokens, d.DeadTokensThreshold), DeadThreshold = parse.GetValue(deadThreshold),
+                Lr = tuned.Pick(lr, d.Lr), Standardize = !parse.GetValue(noStandardize), SkipSpecialTokens = !parse.GetValue(noSkip),
+                Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, DType = parse.GetValue(dtype)!,
+                LogEvery = tuned.Pick(logEvery, d.LogEvery), ValEvery = tuned.Pick(valEvery, d.ValEvery), CheckpointEvery = tuned.Pick(checkpointEvery, d.CheckpointEvery),
+                ReferenceQuirks = parse.GetValue(quirks),
+            };
+            if (tuned.Replaced.Count > 0) console.Notice($"embedded run defaults: {string.Join(", ", tuned.Replaced)}");
+            return options;
         }
-        if (validation.Count > 0) Analyse(options, context, sae, validation, runDir, console);
-        console.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl"
-            + (validation.Count > 0 ? ", eval.json, summary.md, dists (+ heatmap), variances.json, report.html" : ""));
-        return 0;
-    }
-
-    /// <summary>The latent distributions over layers and the variance ratios on the validation
-    /// batches, their figures, and the HTML report: what the README's first command shows.</summary>
-    static void Analyse(TrainOptions options, ModelContext context, MlsaeAutoencoder sae, IReadOnlyList<TokenBatch> validation, string runDir, CliConsole console)
-    {
-        var dists = new Analysis.LayerDists(context.Layers.Length, sae.Config.NLatents);
-        var variances = new Analysis.LayerVariances(context.Layers.Length, sae.Config.NLatents);
-        foreach (var batch in validation)
-        {
-            using var scope = TorchSharp.torch.NewDisposeScope();
-            using var _ = TorchSharp.torch.no_grad();
-            using var output = sae.Forward(context.Stream.Forward(context.Stream.Tokens(batch.Sequences)), training: false);
-            dists.Add(output.TopKRaw, output.TopK.Indices);
-            variances.Add(output.TopKRaw, output.TopK.Indices);
-        }
-        var meta = new Dictionary<string, string>
-        {
-            ["model"] = options.Model, ["sae"] = runDir, ["layers"] = string.Join(",", context.Layers), ["data"] = options.ValData ?? options.Data + " (held out)",
-            ["max_length"] = options.MaxLength.ToString(), ["batch_size"] = options.BatchSize.ToString(), ["shard"] = "0/1",
-        };
-        var distsPath = Path.Combine(runDir, "dists.safetensors");
-        console.Out.WriteLine(DistsMessage.Wrote(distsPath, Analysis.DistsFiles.Save(dists, meta, distsPath), figures: true));
-        (Analysis.VarianceSummary.From(variances) with { BatchSize = options.BatchSize, MaxLength = options.MaxLength }).Save(Path.Combine(runDir, "variances.json"));
-        if (File.Exists(Path.Combine(context.Folder, "tokenizer.json")))
-        {
-            var tokenizer = context.Tokenizer();
-            // The single-prompt view beside the aggregate one: a fixed sentence for the embedded
-            // model (agreement across a clause, then arithmetic), else the start of the first validation sequence.
-            var prompt = options.Model == EmbeddedDefaults.Name
-                ? "The old keys that the baker found near the river are red. sum: 23 + 48 = 71."
-                : tokenizer.Decode(validation[0].Sequences[0].Take(64).Select(i => (int)i), skipSpecialTokens: true);
-            if (prompt.Trim().Length > 0) Analysis.PromptAnalysis.Compute(sae, context.Stream, tokenizer, prompt, context.Name, runDir).Save(Path.Combine(runDir, "prompt.json"));
-        }
-        Reports.RunFigures.Draw(runDir);
-        Reports.RunReport.Write(runDir, Path.Combine(runDir, "report.html"));
-    }
-
-    /// <summary>The training batches, where training starts, and the validation batches (held out
-    /// from the start of the training stream unless --val-data is given).</summary>
-    static (BatchSource Training, DataPosition? Start, IReadOnlyList<TokenBatch> Validation) Streams(TrainOptions options, ModelContext context, CliConsole console)
-    {
-        HubClient? hub = null;
-        HubClient Hub() => hub ??= ActivationsCommand.NewHubClient(console);
-        var documents = new DocumentOptions(options.TextField, options.SkipBadLines);
-        var tokenizer = new Lazy<Tokenization.Tokenizer>(context.Tokenizer);
-        BatchSource Open(string data, string split, Shard shard) => new(new DataSource(data, split, options.DataRevision), documents,
-            options.MaxLength, options.BatchSize, shard, () => tokenizer.Value, Hub);
-        var training = Open(options.Data, options.Split, Shard.Parse(options.Shard));
-        if (options.ValData is not null)
-            return (training, null, Open(options.ValData, options.Split == "train" ? "validation" : options.Split, Shard.All).Batches().Take(options.ValBatches).ToList());
-        var validation = training.Batches().Take(options.ValBatches).ToList();
-        return (training, validation.Count > 0 ? validation[^1].Next : null, validation);
     }
 }

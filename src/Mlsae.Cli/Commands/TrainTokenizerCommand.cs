@@ -24,7 +24,7 @@ public static class TrainTokenizerCommand
             var source = new DataSource(name, parse.GetValue(data.Split)!, parse.GetValue(data.Revision)!);
             if (parse.GetValue(data.Data) is null) console.Error.WriteLine("data: the embedded synthetic corpus (no --data given)");
             var report = new DataReport();
-            var docs = source.Documents(() => ActivationsCommand.NewHubClient(console),
+            var docs = source.Documents(CliHub.Lazy(console),
                 new DocumentOptions(parse.GetValue(data.TextField)!, parse.GetValue(data.SkipBadLines)), report).Take(count);
             var result = BpeTrainer.Train(docs, parse.GetValue(vocab));
             var outDir = parse.GetValue(output)!;

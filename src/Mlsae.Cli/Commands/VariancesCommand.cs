@@ -20,16 +20,16 @@ public static class VariancesCommand
             var result = Compute(session, console) with { Metadata = session.Metadata() };
             result.Save(parse.GetValue(output)!);
             console.Out.WriteLine(string.Join(", ", result.Values().Select(v => $"{v.Name} {EvalSummary.Format(v.Value)}"))
-                + $" over {result.Batches} batches of {session.BatchSize} × {session.MaxLength} tokens");
+                + $" over {result.Batches} batches of {session.Data.BatchSize} × {session.Data.MaxLength} tokens");
             return 0;
         }));
         return command;
     }
 
-    static VarianceSummary Compute(AnalysisOptions.Session session, CliConsole console)
+    static VarianceSummary Compute(AnalysisSession session, CliConsole console)
     {
-        var sae = session.Autoencoder;
-        var variances = new LayerVariances(session.Context.Layers.Length, sae.Config.NLatents);
+        var sae = session.Sae;
+        var variances = new LayerVariances(session.Model.Layers.Length, sae.Config.NLatents);
         long tokens = session.Encode("variances", console, (_, output) => variances.Add(output.TopKRaw, output.TopK.Indices));
         return VarianceSummary.From(variances) with { Tokens = tokens };
     }

@@ -21,6 +21,12 @@ namespace Mlsae.Analysis;
 public sealed record DistsSummary(long Tokens, string Layers, int NLatents, int ActiveLatents,
     double LayerStdMean, double LayerStdVar, double LayerStdStd, double LayerStdSem, IReadOnlyDictionary<string, string> Metadata)
 {
+    /// <summary>The line the dists commands and train print: what was written at <paramref name="path"/>
+    /// and beside it, with the counts and layer_std statistics.</summary>
+    public string Describe(string path, bool figures) =>
+        $"wrote {path} (+ .json, .csv{(figures ? ", _heatmap.png, _layer_mean.png" : "")}): {Tokens:N0} tokens, {ActiveLatents}/{NLatents} latents active; "
+        + $"layer_std mean {Evaluation.EvalSummary.Format(LayerStdMean)}, std {Evaluation.EvalSummary.Format(LayerStdStd)}, sem {Evaluation.EvalSummary.Format(LayerStdSem)}";
+
     static readonly string[] Fields = ["tokens", "layers", "n_latents", "active_latents", "layer_std"];
 
     /// <summary>The summary of <paramref name="dists"/> with the metadata it is saved with.</summary>

@@ -1,0 +1,49 @@
+using Mlsae.Analysis;
+using Mlsae.Autoencoder;
+using Mlsae.Data;
+using Mlsae.Embedded;
+using Mlsae.Models;
+using static TorchSharp.torch;
+
+namespace Mlsae.Runs;
+
+/// <summary>
+/// What a finished run writes beside its checkpoint from the validation batches: the latent
+/// distributions over layers and the variance ratios (one encoding pass for both), and one prompt's
+/// latents by layer — the aggregate and the single-token view the README's first command shows.
+/// Figures and the HTML report are drawn from these files by <c>Mlsae.Reports</c>.
+/// </summary>
+public static class RunAnalyses
+{
+    /// <summary>Writes dists, variances and the prompt analysis into the run folder.</summary>
+    public static void Write(Run run, ModelSession model, MlsaeAutoencoder sae, IReadOnlyList<TokenBatch> validation, IRunObserver observer)
+    {
+        var options = run.Options;
+        var dists = new LayerDists(model.Layers.Length, sae.Config.NLatents);
+        var variances = new LayerVariances(model.Layers.Length, sae.Config.NLatents);
+        foreach (var batch in validation)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            using var output = sae.Forward(model.Stream.Forward(model.Stream.Tokens(batch.Sequences)), training: false);
+            dists.Add(output.TopKRaw, output.TopK.Indices);
+            variances.Add(output.TopKRaw, output.TopK.Indices);
+        }
+        var meta = new Dictionary<string, string>
+        {
+            ["model"] = options.Model, ["sae"] = run.Folder, ["layers"] = string.Join(",", model.Layers), ["data"] = options.ValData ?? options.Data + " (held out)",
+            ["max_length"] = options.MaxLength.ToString(), ["batch_size"] = options.BatchSize.ToString(), ["shard"] = "0/1",
+        };
+        var distsPath = run.PathOf(Run.DistsFile);
+        observer.Notice(DistsFiles.Save(dists, meta, distsPath).Describe(distsPath, figures: true));
+        (VarianceSummary.From(variances) with { BatchSize = options.BatchSize, MaxLength = options.MaxLength }).Save(run.PathOf(Run.VariancesFile));
+        if (!model.HasTokenizer) return;
+        // The single-prompt view beside the aggregate one: a fixed sentence for the embedded model,
+        // else the start of the first validation sequence.
+        var prompt = options.Model == EmbeddedModel.Name
+            ? EmbeddedModel.Prompt
+            : model.Tokenizer.Decode(validation[0].Sequences[0].Take(64).Select(i => (int)i), skipSpecialTokens: true);
+        if (prompt.Trim().Length > 0)
+            PromptAnalysis.Compute(sae, model.Stream, model.Tokenizer, prompt, model.Name, run.Folder).Save(run.PathOf(Run.PromptFile));
+    }
+}

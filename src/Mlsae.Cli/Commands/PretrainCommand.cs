@@ -65,14 +65,14 @@ public static class PretrainCommand
             Directory.CreateDirectory(outDir);
             if (!resuming) AtomicFile.WriteText(optionsPath, options.ToJson());
             using var model = GptNeoXInit.Create(config, options.Seed);
-            IEnumerable<long[]> Sequences(string source) => SequencePacker.Pack(
-                new DataSource(source).Documents(CliHub.Lazy(console)), tok, eos, options.MaxLength);
-            var heldOut = Sequences(options.ValData).Chunk(options.BatchSize).Take(Math.Max(1, options.EvalBatches)).ToList();
+            var hub = CliHub.Lazy(console);
+            BatchSource Source(string source) => new(new DataSource(source), new DocumentOptions(), options.MaxLength, options.BatchSize, Shard.All, () => tok, hub);
+            var heldOut = Source(options.ValData).Batches().Take(Math.Max(1, options.EvalBatches)).ToList();
             var trainer = new Pretrainer(options, model, outDir);
             Pretrainer.Progress? last = null;
             double? lastHeldOut = null;
             double final = console.Progress("pretrain", options.TotalSteps * options.BatchSize * options.MaxLength, "tokens",
-                done => trainer.Fit(Sequences(options.Data), heldOut, resuming, p => { last = p; lastHeldOut = p.HeldOutLoss ?? lastHeldOut; done(p.Tokens); }),
+                done => trainer.Fit(Source(options.Data).Batches, heldOut, resuming, p => { last = p; lastHeldOut = p.HeldOutLoss ?? lastHeldOut; done(p.Tokens); }),
                 () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} held-out {EvalSummary.Format(lastHeldOut ?? double.NaN)} lr {last.LearningRate:G3}");
             var modelDir = Path.Combine(outDir, "model");
             GptNeoXWriter.Save(model, modelDir);

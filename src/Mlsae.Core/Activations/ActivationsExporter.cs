@@ -1,3 +1,4 @@
+using Mlsae.Data;
 using Mlsae.Models;
 using static TorchSharp.torch;
 
@@ -11,8 +12,7 @@ public static class ActivationsExporter
     public static ActivationsResult Run(ILanguageModel model, IReadOnlyList<long[]> sequences, IReadOnlyList<int> layers,
         SpecialTokens? zeroSpecial, bool logits, int batchSize, Action<int>? progress = null)
     {
-        if (batchSize <= 0) throw new MlsaeException($"--batch-size must be positive, got {batchSize}");
-        foreach (var seq in sequences)
+        foreach (var seq in sequences)   // checked before any forward pass, so a bad id fails at once
             foreach (var id in seq)
                 if (id >= model.Config.VocabSize)
                     throw new MlsaeException($"input: token id {id} is out of range for vocab_size {model.Config.VocabSize}");
@@ -23,11 +23,11 @@ public static class ActivationsExporter
         try
         {
             using var _ = inference_mode();
-            for (int start = 0; start < sequences.Count; start += batchSize)
+            int done = 0;
+            foreach (var batch in BatchSource.InMemory(sequences, batchSize)(null))
             {
                 using var scope = NewDisposeScope();
-                var batch = sequences.Skip(start).Take(batchSize).ToArray();
-                var tokens = tensor(batch.SelectMany(s => s).ToArray(), [batch.Length, batch[0].Length]);  // [B, T]
+                var tokens = batch.ToTensor(model.Config.VocabSize, model.Device);                         // [B, T]
                 using var output = model.Forward(tokens, layers, logits);
                 var h = output.HiddenStates;                                                             // [L, B, T, D]
                 if (zeroSpecial is not null) h = zeroSpecial.Zero(h, tokens.to(h.device));
@@ -35,12 +35,12 @@ public static class ActivationsExporter
                 if (logits)
                 {
                     var loss = ILanguageModel.NextTokenLoss(output.Logits!, tokens);
-                    long n = batch.Length * (batch[0].Length - 1L);
+                    long n = batch.Size * (batch.Sequences[0].Length - 1L);
                     lossSum += loss.item<float>() * (double)n;
                     predictions += n;
                     logitParts.Add(output.Logits!.to(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
                 }
-                progress?.Invoke(Math.Min(start + batchSize, sequences.Count));
+                progress?.Invoke(done += batch.Size);
             }
             var all = cat(hidden, 1);
             var allLogits = logits ? cat(logitParts, 0) : null;

@@ -44,30 +44,6 @@ public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> laye
         return stack(mapped, 0);
     }
 
-    /// <summary>Groups sequences into token batches of <paramref name="batchSize"/> (the last may be
-    /// smaller, as a DataLoader without drop_last). All sequences must have one length. // [B, T]</summary>
-    public static IEnumerable<long[][]> Batches(IEnumerable<long[]> sequences, int batchSize)
-    {
-        if (batchSize <= 0) throw new MlsaeException($"--batch-size must be positive, got {batchSize}");
-        int length = -1;
-        foreach (var batch in sequences.Chunk(batchSize))
-        {
-            foreach (var s in batch)
-            {
-                if (length < 0) length = s.Length;
-                else if (s.Length != length) throw new MlsaeException($"data: sequences of different lengths ({length} and {s.Length}); pre-tokenized input must have one length");
-            }
-            yield return batch;
-        }
-    }
-
     /// <summary>A batch as a tensor on the model's device, with ids checked against the vocabulary. // [B, T]</summary>
-    public Tensor Tokens(long[][] batch)
-    {
-        long vocab = Model.Config.VocabSize;
-        foreach (var s in batch)
-            foreach (var id in s)
-                if (id >= vocab) throw new MlsaeException($"data: token id {id} is out of range for vocab_size {vocab} (tokenizer and model disagree?)");
-        return tensor(batch.SelectMany(s => s).ToArray(), [batch.Length, batch[0].Length]).to(Model.Device);
-    }
+    public Tensor Tokens(IReadOnlyList<long[]> batch) => Data.TokenBatch.ToTensor(batch, Model.Config.VocabSize, Model.Device);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using Mlsae.Data;
 using Mlsae.IO;
 using Mlsae.Models;
 using TorchSharp.Modules;
@@ -25,23 +26,28 @@ public sealed class Pretrainer(PretrainOptions options, GptNeoX model, string ou
     public string LogPath => Path.Combine(outDir, "pretrain_log.jsonl");
 
     /// <summary>Trains to <see cref="PretrainOptions.TotalSteps"/>; returns the last held-out loss.</summary>
-    public double Fit(IEnumerable<long[]> training, IReadOnlyList<long[][]> heldOut, bool resume, Action<Progress>? progress = null)
+    /// <remarks><paramref name="training"/> opens the training stream at a position; a resume reopens
+    /// it where the saved state stands (a state from before positions were saved skips the consumed batches).</remarks>
+    public double Fit(Func<DataPosition?, IEnumerable<TokenBatch>> training, IReadOnlyList<TokenBatch> heldOut, bool resume, Action<Progress>? progress = null)
     {
         var parameters = model.parameters().ToList();
         var decayed = parameters.Select((p, i) => (p, i)).Where(x => x.p.dim() >= 2).Select(x => x.i).ToHashSet();
         using var adam = new AdamOptimizer(parameters, options.Lr, eps: 1e-8, weightDecay: options.WeightDecay, decayed: decayed);
         long step = 0, sequences = 0;
-        if (resume) (step, sequences) = LoadState(parameters, adam);
+        DataPosition? position = null;
+        if (resume) (step, sequences, position) = LoadState(parameters, adam);
+        var stream = resume && position is null ? training(null).Skip(checked((int)(sequences / options.BatchSize))) : training(position);
         var clock = Stopwatch.StartNew();
         double heldOutLoss = double.NaN;
         model.train();
-        foreach (var batch in training.Skip(checked((int)sequences)).Chunk(options.BatchSize))
+        foreach (var batch in stream)
         {
             if (step >= options.TotalSteps) break;
-            if (batch.Length < options.BatchSize) break;
+            if (batch.Size < options.BatchSize) break;
             double loss = TrainStep(batch, adam, step + 1);
             step++;
-            sequences += batch.Length;
+            sequences += batch.Size;
+            position = batch.Next;
             double? evaluated = null;
             if (step % options.EvalEvery == 0 || step == options.TotalSteps) evaluated = heldOutLoss = Evaluate(heldOut);
             var line = new JsonObject
@@ -52,19 +58,19 @@ public sealed class Pretrainer(PretrainOptions options, GptNeoX model, string ou
             if (evaluated is double e) line["heldout_loss"] = e;
             File.AppendAllText(LogPath, line.ToJsonString() + "\n", new UTF8Encoding(false));
             progress?.Invoke(new Progress(step, options.TotalSteps, sequences * options.MaxLength, loss, evaluated, adam.LearningRate));
-            if (step % options.CheckpointEvery == 0) SaveState(parameters, adam, step, sequences);
+            if (step % options.CheckpointEvery == 0) SaveState(parameters, adam, step, sequences, position);
         }
         if (step == 0) throw new MlsaeException("pretrain: the data holds no full batch");
-        SaveState(parameters, adam, step, sequences);
+        SaveState(parameters, adam, step, sequences, position);
         if (double.IsNaN(heldOutLoss)) heldOutLoss = Evaluate(heldOut);
         model.eval();
         return heldOutLoss;
     }
 
-    double TrainStep(long[][] batch, AdamOptimizer adam, long step)
+    double TrainStep(TokenBatch batch, AdamOptimizer adam, long step)
     {
         using var scope = NewDisposeScope();
-        var tokens = tensor(batch.SelectMany(s => s).ToArray(), [batch.Length, batch[0].Length]).to(model.Device);
+        var tokens = batch.ToTensor(model.Config.VocabSize, model.Device);                              // [B, T]
         var logits = model.Forward(tokens, layers: [], logits: true).Logits!;
         var loss = GptNeoX.NextTokenLoss(logits, tokens);
         double value = loss.item<float>();
@@ -79,7 +85,7 @@ public sealed class Pretrainer(PretrainOptions options, GptNeoX model, string ou
     }
 
     /// <summary>Mean next-token loss over the held-out batches.</summary>
-    public double Evaluate(IReadOnlyList<long[][]> heldOut)
+    public double Evaluate(IReadOnlyList<TokenBatch> heldOut)
     {
         if (heldOut.Count == 0) return double.NaN;
         using var _ = no_grad();
@@ -87,13 +93,13 @@ public sealed class Pretrainer(PretrainOptions options, GptNeoX model, string ou
         foreach (var batch in heldOut)
         {
             using var scope = NewDisposeScope();
-            var tokens = tensor(batch.SelectMany(s => s).ToArray(), [batch.Length, batch[0].Length]).to(model.Device);
+            var tokens = batch.ToTensor(model.Config.VocabSize, model.Device);                          // [B, T]
             total += GptNeoX.NextTokenLoss(model.Forward(tokens, layers: [], logits: true).Logits!, tokens).item<float>();
         }
         return total / heldOut.Count;
     }
 
-    void SaveState(List<Parameter> parameters, AdamOptimizer adam, long step, long sequences)
+    void SaveState(List<Parameter> parameters, AdamOptimizer adam, long step, long sequences, DataPosition? position)
     {
         using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>();
@@ -104,13 +110,15 @@ public sealed class Pretrainer(PretrainOptions options, GptNeoX model, string ou
             tensors[$"exp_avg_sq.{i}"] = adam.ExpAvgSq[i].cpu();
         }
         Directory.CreateDirectory(Path.GetDirectoryName(StatePath)!);
-        SafeTensorsWriter.Write(StatePath, tensors, new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             ["step"] = step.ToString(), ["sequences"] = sequences.ToString(), ["adam_step"] = adam.Step.ToString(),
-        });
+        };
+        if (position is not null) metadata["position"] = position.ToJson();
+        SafeTensorsWriter.Write(StatePath, tensors, metadata);
     }
 
-    (long Step, long Sequences) LoadState(List<Parameter> parameters, AdamOptimizer adam)
+    (long Step, long Sequences, DataPosition? Position) LoadState(List<Parameter> parameters, AdamOptimizer adam)
     {
         if (!File.Exists(StatePath)) throw new MlsaeException($"--resume: {StatePath} not found");
         using var file = SafeTensorsFile.Open(StatePath);
@@ -128,6 +136,7 @@ public sealed class Pretrainer(PretrainOptions options, GptNeoX model, string ou
             AtomicFile.WriteText(LogPath, string.Concat(File.ReadLines(LogPath)
                 .Where(l => { try { return JsonNode.Parse(l)?["step"]?.GetValue<long>() <= step; } catch (System.Text.Json.JsonException) { return false; } })
                 .Select(l => l + "\n")));
-        return (step, long.Parse(file.Metadata["sequences"]));
+        var position = file.Metadata.TryGetValue("position", out var p) ? DataPosition.FromJson(p, StatePath) : null;
+        return (step, long.Parse(file.Metadata["sequences"]), position);
     }
 }

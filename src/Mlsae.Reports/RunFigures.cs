@@ -1,6 +1,6 @@
 using Mlsae.Analysis;
 using Mlsae.Evaluation;
-using Mlsae.Training;
+using Mlsae.Runs;
 
 namespace Mlsae.Reports;
 
@@ -17,14 +17,14 @@ public static class RunFigures
     /// <summary>Draws every figure the results in the run folder <paramref name="dir"/> allow; returns the files written.</summary>
     public static IReadOnlyList<string> Draw(string dir)
     {
-        RunFiles.Check(dir);
+        Run.Open(dir);
         var written = new List<string>();
-        var dists = Path.Combine(dir, RunFiles.Dists);
+        var dists = Path.Combine(dir, Run.DistsFile);
         if (File.Exists(dists)) written.AddRange(Dists(dists));
-        var prompt = Path.Combine(dir, RunFiles.Prompt);
+        var prompt = Path.Combine(dir, Run.PromptFile);
         if (File.Exists(prompt) && Prompt(PromptAnalysis.Load(prompt), prompt) is string png) written.Add(png);
-        var eval = Path.Combine(dir, RunFiles.Eval);
-        if (File.Exists(eval)) written.AddRange(Eval(EvalResult.Load(eval), RunFolder.Options(dir).Model, dir));
+        var eval = Path.Combine(dir, Run.EvalFile);
+        if (File.Exists(eval)) written.AddRange(Eval(EvalResult.Load(eval), Run.Open(dir).Options.Model, dir));
         return written;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Mlsae.Analysis;
 using Mlsae.Evaluation;
 using Mlsae.IO;
+using Mlsae.Runs;
 using Mlsae.Training;
 
 namespace Mlsae.Reports;
@@ -25,7 +26,7 @@ public static class RunReport
     /// <summary>The HTML of the run folder <paramref name="dir"/>, with a section for each result it holds.</summary>
     public static string Html(string dir)
     {
-        var options = RunFolder.Options(RunFiles.Check(dir));
+        var options = Run.Open(dir).Options;
         var html = new StringBuilder();
         string title = $"MLSAE on {options.Model}";
         html.Append($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{Enc(title)}</title><style>").Append(Style).Append("</style></head><body>")
@@ -34,13 +35,13 @@ public static class RunReport
         foreach (var (k, v) in JsonNode.Parse(options.ToJson())!.AsObject())
             html.Append($"<tr><th style=\"text-align:left\">{Enc(k)}</th><td style=\"text-align:left\"><code>{Enc(v?.ToJsonString() ?? "null")}</code></td></tr>");
         html.Append("</table>");
-        if (Read(dir, RunFiles.Eval, EvalResult.Load) is { } eval) AppendEval(html, eval);
-        if (Read(dir, RunFiles.Variances, VarianceSummary.Load) is { } variances) AppendVariances(html, variances);
-        if (Read(dir, RunFiles.Prompt, PromptAnalysis.Load) is { } prompt) AppendPrompt(html, prompt);
+        if (Read(dir, Run.EvalFile, EvalResult.Load) is { } eval) AppendEval(html, eval);
+        if (Read(dir, Run.VariancesFile, VarianceSummary.Load) is { } variances) AppendVariances(html, variances);
+        if (Read(dir, Run.PromptFile, PromptAnalysis.Load) is { } prompt) AppendPrompt(html, prompt);
         html.Append("<h2>Figures</h2>");
         foreach (var png in Directory.EnumerateFiles(dir, "*.png").Order(StringComparer.Ordinal))
             html.Append($"<h3>{Enc(Path.GetFileNameWithoutExtension(png))}</h3><img alt=\"{Enc(Path.GetFileName(png))}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(png))}\">");
-        var summary = Path.Combine(dir, RunFiles.Summary);
+        var summary = Path.Combine(dir, Run.SummaryFile);
         if (File.Exists(summary)) html.Append($"<h2>summary.md</h2><pre>{Enc(File.ReadAllText(summary))}</pre>");
         html.Append("</body></html>\n");
         return html.ToString();

@@ -46,24 +46,6 @@ public static class CommonOptions
         Description = "Keep the activations at bos/eos/pad positions instead of zeroing them (the reference zeroes them)",
     };
 
-    /// <summary>Parses <c>--layers</c> against the model's layer count; null means all.</summary>
-    public static int[] ParseLayers(string? value, int numLayers)
-    {
-        if (string.IsNullOrWhiteSpace(value)) return Enumerable.Range(0, numLayers).ToArray();
-        var layers = new List<int>();
-        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
-        {
-            if (!int.TryParse(part, out int l))
-                throw new MlsaeException($"--layers: '{part}' is not a layer index");
-            if (l < 0 || l >= numLayers)
-                throw new MlsaeException($"--layers: layer {l} out of range (the model has layers 0..{numLayers - 1})");
-            if (layers.Contains(l))
-                throw new MlsaeException($"--layers: layer {l} is listed twice");
-            layers.Add(l);
-        }
-        return layers.ToArray();
-    }
-
     /// <summary>Parses <c>--device</c> and <c>--dtype</c>.</summary>
     public static (torch.Device Device, torch.ScalarType DType) ParseCompute(string device, string dtype) =>
         (DTypes.ParseDevice(device), DTypes.Parse(dtype));

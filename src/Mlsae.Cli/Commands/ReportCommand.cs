@@ -16,7 +16,7 @@ public static class ReportCommand
         command.SetAction(parse => console.Guard(() =>
         {
             var dir = parse.GetValue(run)!;
-            if (!RunFolder.IsRun(dir)) throw new MlsaeException($"--run: {dir} holds no run.json (not a run folder)");
+            if (!Runs.Run.Exists(dir)) throw new MlsaeException($"--run: {dir} holds no run.json (not a run folder)");
             var path = parse.GetValue(output) ?? Path.Combine(dir, "report.html");
             RunFigures.Draw(dir);
             RunReport.Write(dir, path);

@@ -32,7 +32,7 @@ sealed class SaeOptions
     public Resolved Load(ParseResult parse, CliConsole console, TorchSharp.torch.Device device)
     {
         var folder = MlsaeCheckpoint.Resolve(parse.GetValue(Sae)!, parse.GetValue(Revision)!, CliHub.Lazy(console));
-        var run = RunFolder.IsRun(folder) ? RunFolder.Options(folder) : null;
+        var run = Runs.Run.Exists(folder) ? Runs.Run.Open(folder).Options : null;
         var rule = new DeadLatentRule(true, run?.DeadTokensThreshold ?? 10_000_000);
         var loaded = MlsaeCheckpoint.Load(folder, rule, device);
         loaded.Autoencoder.ReferenceQuirks = run?.ReferenceQuirks ?? false;

@@ -32,11 +32,13 @@ public static class TrainPipelineBench
         {
             var options = new TrainOptions
             {
-                Model = "bench", Data = "bench", MaxLength = seq, BatchSize = 1, AccumulateGradBatches = 1, MaxTokens = (long)seq * (batches + 1),
-                ValEvery = 0, CheckpointEvery = 1_000_000, LogEvery = 1_000_000,
+                Model = new ModelOptions { Name = "bench" },
+                Data = new TrainDataOptions { Source = "bench", MaxLength = seq, BatchSize = 1 },
+                Optimizer = new OptimizerOptions { AccumulateGradBatches = 1, MaxTokens = (long)seq * (batches + 1) },
+                Runtime = new RuntimeOptions { ValEvery = 0, CheckpointEvery = 1_000_000, LogEvery = 1_000_000 },
             };
             var sae = new MlsaeConfig { NInputs = 512, NLatents = 512 * 16, K = 32, AuxK = 256, DeadStepsThreshold = options.DeadStepsThreshold };
-            using var autoencoder = MlsaeAutoencoder.Create(sae, new DeadLatentRule(true, options.DeadTokensThreshold), seed: 0);
+            using var autoencoder = MlsaeAutoencoder.Create(sae, new DeadLatentRule(true, options.Autoencoder.DeadTokensThreshold), seed: 0);
             autoencoder.Kernels = kernels;
             var clock = new Stopwatch();
             long timedTokens = 0;

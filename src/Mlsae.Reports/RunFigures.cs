@@ -24,7 +24,7 @@ public static class RunFigures
         var prompt = Path.Combine(dir, Run.PromptFile);
         if (File.Exists(prompt) && Prompt(PromptAnalysis.Load(prompt), prompt) is string png) written.Add(png);
         var eval = Path.Combine(dir, Run.EvalFile);
-        if (File.Exists(eval)) written.AddRange(Eval(EvalResult.Load(eval), Run.Open(dir).Options.Model, dir));
+        if (File.Exists(eval)) written.AddRange(Eval(EvalResult.Load(eval), Run.Open(dir).Options.Model.Name, dir));
         return written;
     }
 

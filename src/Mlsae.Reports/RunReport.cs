@@ -28,7 +28,7 @@ public static class RunReport
     {
         var options = Run.Open(dir).Options;
         var html = new StringBuilder();
-        string title = $"MLSAE on {options.Model}";
+        string title = $"MLSAE on {options.Model.Name}";
         html.Append($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{Enc(title)}</title><style>").Append(Style).Append("</style></head><body>")
             .Append($"<h1>{Enc(title)}</h1>");
         html.Append("<h2>Run</h2><table>");

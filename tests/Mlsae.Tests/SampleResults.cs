@@ -61,7 +61,7 @@ public static class SampleResults
     public static string RunWithResults()
     {
         var dir = Fixtures.TempDir();
-        File.WriteAllText(Path.Combine(dir, Mlsae.Runs.Run.RunFile), new TrainOptions { Model = "tiny-model", Data = "docs.jsonl", Layers = Layers }.ToJson());
+        File.WriteAllText(Path.Combine(dir, Mlsae.Runs.Run.RunFile), new TrainOptions { Model = new ModelOptions { Name = "tiny-model", Layers = Layers }, Data = new TrainDataOptions { Source = "docs.jsonl" } }.ToJson());
         Eval().Save(Path.Combine(dir, "eval.json"));
         Variances().Save(Path.Combine(dir, "variances.json"));
         Prompt().Save(Path.Combine(dir, "prompt.json"));

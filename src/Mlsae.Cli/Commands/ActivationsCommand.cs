@@ -41,7 +41,7 @@ public static class ActivationsCommand
             var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(device)!, parse.GetValue(dtype)!);
             var outPath = parse.GetValue(output)!;
             var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
-            if (modelName == EmbeddedModel.Name) data.ImplicitMaxLength = EmbeddedModel.RunDefaults.MaxLength;
+            if (modelName == EmbeddedModel.Name) data.ImplicitMaxLength = EmbeddedModel.RunDefaults.Data.MaxLength;
             var hub = CliHub.Lazy(console);
             using var session = ModelSession.Open(modelName, parse.GetValue(revision)!, parse.GetValue(layers), dev, type, !parse.GetValue(noSkip), hub);
             var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, session, hub, console);

@@ -26,7 +26,7 @@ public static class EvalCommand
             using var session = analysis.Open(parse, console);
             var result = console.Progress("eval", session.MaxBatches * session.Data.BatchSize * session.Data.MaxLength, "tokens", done =>
                 MlsaeEvaluator.Run(session.Stream, session.Sae, session.Batches().Select(b => b.Sequences), !parse.GetValue(noDownstream),
-                    parse.GetValue(deadTokens) ?? session.Run?.DeadTokensThreshold ?? 10_000_000, (int)Math.Min(int.MaxValue, session.MaxBatches), done));
+                    parse.GetValue(deadTokens) ?? session.Run?.Autoencoder.DeadTokensThreshold ?? 10_000_000, (int)Math.Min(int.MaxValue, session.MaxBatches), done));
             result.Save(parse.GetValue(output)!);
             Print(result, console);
             return 0;

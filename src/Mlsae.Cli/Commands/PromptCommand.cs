@@ -26,7 +26,7 @@ public static class PromptCommand
             var (dev, _) = CommonOptions.ParseCompute(parse.GetValue(device)!, "float32");
             using var resolved = sae.Load(parse, console, dev);
             using var context = ModelSession.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!,
-                resolved.LayerList(null), dev, ScalarType.Float32, !parse.GetValue(noSkip) && (resolved.Run?.SkipSpecialTokens ?? true), CliHub.Lazy(console));
+                resolved.LayerList(null), dev, ScalarType.Float32, !parse.GetValue(noSkip) && (resolved.Run?.Model.SkipSpecialTokens ?? true), CliHub.Lazy(console));
             var tokenizer = context.Tokenizer;
             var path = parse.GetValue(output)!;
             var analysis = PromptAnalysis.Compute(resolved.Autoencoder, context.Stream, tokenizer, parse.GetValue(text)!, context.Name, resolved.Folder);

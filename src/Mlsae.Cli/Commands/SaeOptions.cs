@@ -21,10 +21,10 @@ sealed class SaeOptions
     public sealed record Resolved(MlsaeAutoencoder Autoencoder, string Folder, TrainOptions? Run, string? ModelName, int[]? Layers) : IDisposable
     {
         /// <summary>The model to run: --model, else the run's or checkpoint's.</summary>
-        public string? Model(string? given) => given ?? Run?.Model ?? ModelName;
+        public string? Model(string? given) => given ?? Run?.Model.Name ?? ModelName;
 
         /// <summary>The layers: --layers, else the run's.</summary>
-        public string? LayerList(string? given) => given ?? ((Run?.Layers ?? Layers) is int[] l ? string.Join(",", l) : null);
+        public string? LayerList(string? given) => given ?? ((Run?.Model.Layers ?? Layers) is int[] l ? string.Join(",", l) : null);
 
         public void Dispose() => Autoencoder.Dispose();
     }
@@ -33,9 +33,9 @@ sealed class SaeOptions
     {
         var folder = MlsaeCheckpoint.Resolve(parse.GetValue(Sae)!, parse.GetValue(Revision)!, CliHub.Lazy(console));
         var run = Runs.Run.Exists(folder) ? Runs.Run.Open(folder).Options : null;
-        var rule = new DeadLatentRule(true, run?.DeadTokensThreshold ?? 10_000_000);
+        var rule = new DeadLatentRule(true, run?.Autoencoder.DeadTokensThreshold ?? 10_000_000);
         var loaded = MlsaeCheckpoint.Load(folder, rule, device);
-        loaded.Autoencoder.ReferenceQuirks = run?.ReferenceQuirks ?? false;
+        loaded.Autoencoder.ReferenceQuirks = run?.Autoencoder.ReferenceQuirks ?? false;
         return new Resolved(loaded.Autoencoder, folder, run, loaded.ModelName ?? ReferenceModelName(parse.GetValue(Sae)!), loaded.Layers);
     }
 

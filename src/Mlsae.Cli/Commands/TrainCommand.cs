@@ -41,11 +41,12 @@ public static class TrainCommand
         var quirks = new Option<bool>("--reference-quirks") { Description = "Reproduce the reference exactly: AuxK error in raw space with the bias, dead latents counted in forward calls against a threshold in optimizer steps, bias initialized from raw inputs" };
         var device = CommonOptions.Device();
         var dtype = CommonOptions.DType();
+        var modelDType = new Option<string?>("--model-dtype") { Description = "Compute dtype of the transformer forward when it differs from --dtype (float32, bfloat16, float16)" };
         var noSkip = CommonOptions.NoSkipSpecialTokens();
         var command = new Command("train", "Train a multi-layer SAE on a language model's residual stream")
         {
             model, revision, layers, valData, valBatches, output, resume, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
-            batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, noSkip,
+            batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, modelDType, noSkip,
         };
         data.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
@@ -57,9 +58,9 @@ public static class TrainCommand
                 throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
             var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, console).Validate();
             var hub = CliHub.Lazy(console);
-            var (dev, type) = CommonOptions.ParseCompute(options.Device, options.DType);
-            using var model = ModelSession.Open(options.Model, options.Revision, LayerSelection.Format(options.Layers) ?? parse.GetValue(layers),
-                dev, type, options.SkipSpecialTokens, hub);
+            var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
+            using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(layers),
+                dev, type, options.Model.SkipSpecialTokens, hub);
             var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
             bool resumeState = resuming && run.HasState;
             if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
@@ -86,19 +87,34 @@ public static class TrainCommand
             var d = EmbeddedModel.RunDefaults;
             var options = new TrainOptions
             {
-                Model = modelName, Revision = parse.GetValue(revision)!, Data = dataName,
-                Split = parse.GetValue(data.Split)!, DataRevision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
-                SkipBadLines = parse.GetValue(data.SkipBadLines), Shard = data.ParseShard(parse) is { Count: > 1 } shard ? shard.ToString() : null,
-                ValData = dataName == DataSource.Embedded ? tuned.Pick(valData, d.ValData) : parse.GetValue(valData), ValBatches = tuned.Pick(valBatches, d.ValBatches),
-                MaxLength = tuned.Pick(data.MaxLength, d.MaxLength), BatchSize = tuned.Pick(batchSize, d.BatchSize),
-                AccumulateGradBatches = tuned.Pick(accumulate, d.AccumulateGradBatches), MaxTokens = tuned.Pick(maxTokens, d.MaxTokens),
-                ExpansionFactor = tuned.Pick(expansion, d.ExpansionFactor), K = tuned.Pick(k, d.K),
-                AuxK = tuned.Pick(auxk, d.AuxK ?? 0, auxkValue) switch { 0 => null, var a => a }, AuxKCoef = parse.GetValue(auxkCoef),
-                DeadTokensThreshold = tuned.Pick(deadTokens, d.DeadTokensThreshold), DeadThreshold = parse.GetValue(deadThreshold),
-                Lr = tuned.Pick(lr, d.Lr), Standardize = !parse.GetValue(noStandardize), SkipSpecialTokens = !parse.GetValue(noSkip),
-                Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, DType = parse.GetValue(dtype)!,
-                LogEvery = tuned.Pick(logEvery, d.LogEvery), ValEvery = tuned.Pick(valEvery, d.ValEvery), CheckpointEvery = tuned.Pick(checkpointEvery, d.CheckpointEvery),
-                ReferenceQuirks = parse.GetValue(quirks),
+                Model = new ModelOptions
+                {
+                    Name = modelName, Revision = parse.GetValue(revision)!, SkipSpecialTokens = !parse.GetValue(noSkip), DType = parse.GetValue(modelDType),
+                },
+                Data = new TrainDataOptions
+                {
+                    Source = dataName, Split = parse.GetValue(data.Split)!, Revision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
+                    SkipBadLines = parse.GetValue(data.SkipBadLines), Shard = data.ParseShard(parse) is { Count: > 1 } shard ? shard.ToString() : null,
+                    ValData = dataName == DataSource.Embedded ? tuned.Pick(valData, d.Data.ValData) : parse.GetValue(valData), ValBatches = tuned.Pick(valBatches, d.Data.ValBatches),
+                    MaxLength = tuned.Pick(data.MaxLength, d.Data.MaxLength), BatchSize = tuned.Pick(batchSize, d.Data.BatchSize),
+                },
+                Autoencoder = new AutoencoderOptions
+                {
+                    ExpansionFactor = tuned.Pick(expansion, d.Autoencoder.ExpansionFactor), K = tuned.Pick(k, d.Autoencoder.K),
+                    AuxK = tuned.Pick(auxk, d.Autoencoder.AuxK ?? 0, auxkValue) switch { 0 => null, var a => a }, AuxKCoef = parse.GetValue(auxkCoef),
+                    DeadTokensThreshold = tuned.Pick(deadTokens, d.Autoencoder.DeadTokensThreshold), DeadThreshold = parse.GetValue(deadThreshold),
+                    Standardize = !parse.GetValue(noStandardize), Seed = parse.GetValue(seed), ReferenceQuirks = parse.GetValue(quirks), DType = parse.GetValue(dtype)!,
+                },
+                Optimizer = new OptimizerOptions
+                {
+                    Lr = tuned.Pick(lr, d.Optimizer.Lr), AccumulateGradBatches = tuned.Pick(accumulate, d.Optimizer.AccumulateGradBatches),
+                    MaxTokens = tuned.Pick(maxTokens, d.Optimizer.MaxTokens),
+                },
+                Runtime = new RuntimeOptions
+                {
+                    Device = parse.GetValue(device)!, LogEvery = tuned.Pick(logEvery, d.Runtime.LogEvery), ValEvery = tuned.Pick(valEvery, d.Runtime.ValEvery),
+                    CheckpointEvery = tuned.Pick(checkpointEvery, d.Runtime.CheckpointEvery),
+                },
             };
             if (tuned.Replaced.Count > 0) console.Notice($"embedded run defaults: {string.Join(", ", tuned.Replaced)}");
             return options;

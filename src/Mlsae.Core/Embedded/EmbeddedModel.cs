@@ -32,8 +32,11 @@ public static class EmbeddedModel
     /// </summary>
     public static TrainOptions RunDefaults { get; } = new()
     {
-        Model = Name, Data = DataSource.Embedded, ValData = DataSource.EmbeddedHeldOut, MaxLength = 128, BatchSize = 8, AccumulateGradBatches = 1, MaxTokens = 1_500_000,
-        ExpansionFactor = 8, K = 16, AuxK = 64, Lr = 1e-3, DeadTokensThreshold = 200_000, ValEvery = 250, ValBatches = 8, CheckpointEvery = 100, LogEvery = 10,
+        Model = new ModelOptions { Name = Name },
+        Data = new TrainDataOptions { Source = DataSource.Embedded, ValData = DataSource.EmbeddedHeldOut, MaxLength = 128, BatchSize = 8, ValBatches = 8 },
+        Autoencoder = new AutoencoderOptions { ExpansionFactor = 8, K = 16, AuxK = 64, DeadTokensThreshold = 200_000 },
+        Optimizer = new OptimizerOptions { Lr = 1e-3, AccumulateGradBatches = 1, MaxTokens = 1_500_000 },
+        Runtime = new RuntimeOptions { ValEvery = 250, CheckpointEvery = 100, LogEvery = 10 },
     };
 
     /// <summary>The single-prompt view of a run on the embedded model: agreement across a clause, then arithmetic.</summary>

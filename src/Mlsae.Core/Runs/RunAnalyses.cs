@@ -31,16 +31,16 @@ public static class RunAnalyses
         }
         var meta = new Dictionary<string, string>
         {
-            ["model"] = options.Model, ["sae"] = run.Folder, ["layers"] = string.Join(",", model.Layers), ["data"] = options.ValData ?? options.Data + " (held out)",
-            ["max_length"] = options.MaxLength.ToString(), ["batch_size"] = options.BatchSize.ToString(), ["shard"] = "0/1",
+            ["model"] = options.Model.Name, ["sae"] = run.Folder, ["layers"] = string.Join(",", model.Layers), ["data"] = options.Data.ValData ?? options.Data.Source + " (held out)",
+            ["max_length"] = options.Data.MaxLength.ToString(), ["batch_size"] = options.Data.BatchSize.ToString(), ["shard"] = "0/1",
         };
         var distsPath = run.PathOf(Run.DistsFile);
         observer.Notice(DistsFiles.Save(dists, meta, distsPath).Describe(distsPath, figures: true));
-        (VarianceSummary.From(variances) with { BatchSize = options.BatchSize, MaxLength = options.MaxLength }).Save(run.PathOf(Run.VariancesFile));
+        (VarianceSummary.From(variances) with { BatchSize = options.Data.BatchSize, MaxLength = options.Data.MaxLength }).Save(run.PathOf(Run.VariancesFile));
         if (!model.HasTokenizer) return;
         // The single-prompt view beside the aggregate one: a fixed sentence for the embedded model,
         // else the start of the first validation sequence.
-        var prompt = options.Model == EmbeddedModel.Name
+        var prompt = options.Model.Name == EmbeddedModel.Name
             ? EmbeddedModel.Prompt
             : model.Tokenizer.Decode(validation[0].Sequences[0].Take(64).Select(i => (int)i), skipSpecialTokens: true);
         if (prompt.Trim().Length > 0)

@@ -11,7 +11,7 @@ namespace Mlsae.Runs;
 /// <summary>What a training run ended with.</summary>
 /// <param name="State">Where training stopped (steps, batches, tokens, data position).</param>
 /// <param name="Eval">The validation metrics written to eval.json, or null without validation batches.</param>
-/// <param name="DataRanOut">Whether the data ended before <see cref="TrainOptions.MaxTokens"/>.</param>
+/// <param name="DataRanOut">Whether the data ended before <see cref="OptimizerOptions.MaxTokens"/>.</param>
 public sealed record TrainOutcome(TrainingState State, EvalResult? Eval, bool DataRanOut);
 
 /// <summary>
@@ -28,11 +28,11 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
     /// </summary>
     public static TrainOptions Resolve(TrainOptions options, ModelSession model, IRunObserver observer)
     {
-        options = options with { Layers = model.Layers };
-        if (model.HasTokenizer && SequenceStream.EffectiveMaxLength(model.Tokenizer, options.MaxLength) is int effective && effective < options.MaxLength)
+        options = options with { Model = options.Model with { Layers = model.Layers } };
+        if (model.HasTokenizer && SequenceStream.EffectiveMaxLength(model.Tokenizer, options.Data.MaxLength) is int effective && effective < options.Data.MaxLength)
         {
-            observer.Notice($"--max-length: {options.MaxLength} exceeds the tokenizer's model_max_length; using {effective}, as the reference does");
-            options = options with { MaxLength = effective };
+            observer.Notice($"--max-length: {options.Data.MaxLength} exceeds the tokenizer's model_max_length; using {effective}, as the reference does");
+            options = options with { Data = options.Data with { MaxLength = effective } };
         }
         return options;
     }
@@ -45,18 +45,18 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var (training, start, validation) = Streams(options);
         var config = new MlsaeConfig
         {
-            NInputs = model.Model.Config.HiddenSize, NLatents = model.Model.Config.HiddenSize * options.ExpansionFactor, K = options.K,
-            AuxK = options.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.DeadThreshold, Standardize = options.Standardize,
+            NInputs = model.Model.Config.HiddenSize, NLatents = model.Model.Config.HiddenSize * options.Autoencoder.ExpansionFactor, K = options.Autoencoder.K,
+            AuxK = options.Autoencoder.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.Autoencoder.DeadThreshold, Standardize = options.Autoencoder.Standardize,
         }.Validate("--expansion-factor/-k/--auxk");
-        var rule = options.ReferenceQuirks
-            ? DeadLatentRule.Reference(options.DeadTokensThreshold, options.BatchSize, options.MaxLength, options.AccumulateGradBatches)
-            : new DeadLatentRule(true, options.DeadTokensThreshold);
-        using var sae = MlsaeAutoencoder.Create(config, rule, options.Seed, model.Model.Device);
-        sae.ReferenceQuirks = options.ReferenceQuirks;
-        sae.ComputeDType = model.Model.DType;
+        var rule = options.Autoencoder.ReferenceQuirks
+            ? DeadLatentRule.Reference(options.Autoencoder.DeadTokensThreshold, options.Data.BatchSize, options.Data.MaxLength, options.Optimizer.AccumulateGradBatches)
+            : new DeadLatentRule(true, options.Autoencoder.DeadTokensThreshold);
+        using var sae = MlsaeAutoencoder.Create(config, rule, options.Autoencoder.Seed, model.Model.Device);
+        sae.ReferenceQuirks = options.Autoencoder.ReferenceQuirks;
+        sae.ComputeDType = Tensors.DTypes.Parse(options.Autoencoder.DType);
         var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder);
-        observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (x{options.ExpansionFactor}), k {config.K}, "
-            + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
+        observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {config.K}, "
+            + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
         TrainProgress? last = null;
         var final = observer.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
             done => trainer.Fit(training.Batches, start, validation, resume, p => { last = p; done(p.Tokens); }),
@@ -66,11 +66,11 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
         var result = trainer.Validate(validation);
         result.Save(run.PathOf(Run.EvalFile));
-        AtomicFile.WriteText(run.PathOf(Run.SummaryFile), EvalSummary.Markdown($"MLSAE on {options.Model}", result,
+        AtomicFile.WriteText(run.PathOf(Run.SummaryFile), EvalSummary.Markdown($"MLSAE on {options.Model.Name}", result,
         [
-            $"layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (expansion x{options.ExpansionFactor}), k {config.K}, auxk {config.AuxK?.ToString() ?? "off"}",
-            $"{final.Step} optimizer steps, {final.Tokens:N0} training tokens, lr {options.Lr}, seed {options.Seed}{(options.ReferenceQuirks ? ", reference quirks" : "")}",
-            $"data {options.Data}, max_length {options.MaxLength}; validation {(options.ValData ?? "held out from the start of the training stream")}",
+            $"layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (expansion x{options.Autoencoder.ExpansionFactor}), k {config.K}, auxk {config.AuxK?.ToString() ?? "off"}",
+            $"{final.Step} optimizer steps, {final.Tokens:N0} training tokens, lr {options.Optimizer.Lr}, seed {options.Autoencoder.Seed}{(options.Autoencoder.ReferenceQuirks ? ", reference quirks" : "")}",
+            $"data {options.Data.Source}, max_length {options.Data.MaxLength}; validation {(options.Data.ValData ?? "held out from the start of the training stream")}",
         ]));
         RunAnalyses.Write(run, model, sae, validation, observer);
         return new TrainOutcome(final, result, ranOut);
@@ -80,13 +80,13 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
     /// from the start of the training stream unless a validation source is given).</summary>
     (BatchSource Training, DataPosition? Start, IReadOnlyList<TokenBatch> Validation) Streams(TrainOptions options)
     {
-        var documents = new DocumentOptions(options.TextField, options.SkipBadLines);
-        BatchSource Open(string data, string split, Shard shard) => new(new DataSource(data, split, options.DataRevision), documents,
-            options.MaxLength, options.BatchSize, shard, () => model.Tokenizer, hub);
-        var training = Open(options.Data, options.Split, Shard.Parse(options.Shard));
-        if (options.ValData is not null)
-            return (training, null, Open(options.ValData, options.Split == "train" ? "validation" : options.Split, Shard.All).Batches().Take(options.ValBatches).ToList());
-        var validation = training.Batches().Take(options.ValBatches).ToList();
+        var documents = new DocumentOptions(options.Data.TextField, options.Data.SkipBadLines);
+        BatchSource Open(string data, string split, Shard shard) => new(new DataSource(data, split, options.Data.Revision), documents,
+            options.Data.MaxLength, options.Data.BatchSize, shard, () => model.Tokenizer, hub);
+        var training = Open(options.Data.Source, options.Data.Split, Shard.Parse(options.Data.Shard));
+        if (options.Data.ValData is not null)
+            return (training, null, Open(options.Data.ValData, options.Data.Split == "train" ? "validation" : options.Data.Split, Shard.All).Batches().Take(options.Data.ValBatches).ToList());
+        var validation = training.Batches().Take(options.Data.ValBatches).ToList();
         return (training, validation.Count > 0 ? validation[^1].Next : null, validation);
     }
 }

@@ -25,7 +25,7 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
     public string MetricsPath => Path.Combine(runDir, "metrics.jsonl");
 
     /// <summary>
-    /// Runs to <see cref="TrainOptions.MaxTokens"/> or the end of the data. <paramref name="batches"/>
+    /// Runs to <see cref="OptimizerOptions.MaxTokens"/> or the end of the data. <paramref name="batches"/>
     /// opens the training stream at a position (null: <paramref name="start"/>, where training
     /// begins after any held-out validation batches). With <paramref name="resume"/> the state saved
     /// in the run folder is loaded and the stream reopened where it stood, without reading what
@@ -34,7 +34,7 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
     public TrainingState Fit(Func<DataPosition?, IEnumerable<TokenBatch>> batches, DataPosition? start, IReadOnlyList<TokenBatch> validation,
         bool resume, Action<TrainProgress>? progress = null)
     {
-        using var adam = new AdamOptimizer(sae.Parameters, options.Lr);
+        using var adam = new AdamOptimizer(sae.Parameters, options.Optimizer.Lr);
         var aggregate = new StepAggregate();
         var state = resume ? TrainingState.Load(runDir, sae, adam, aggregate) : new TrainingState(0, 0, 0, 0) { Position = start };
         TruncateMetrics(state.Step);
@@ -46,7 +46,7 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
             if (state.Batches >= options.TotalBatches) break;
             TrainBatch(batch, state.Batches == 0, aggregate, state.Step);
             state = state with { Batches = state.Batches + 1, Sequences = state.Sequences + batch.Size, Tokens = state.Tokens + batch.Tokens, Position = batch.Next };
-            if (++accumulated < options.AccumulateGradBatches && state.Batches < options.TotalBatches) continue;
+            if (++accumulated < options.Optimizer.AccumulateGradBatches && state.Batches < options.TotalBatches) continue;
             accumulated = 0;
             state = Step(adam, state, aggregate, validation, clock, progress);
         }
@@ -64,12 +64,12 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
         using var output = sae.Forward(inputs, training: true);
         var fvu = Fvu.PerLayer(inputs, output.Recons);                             // [L]
         var mse = fvu.mean();
-        var auxk = options.AuxKCoef > 0 ? AuxKLoss.Compute(inputs, output, options.ReferenceQuirks, options.AuxKCoef) : zeros([]);
+        var auxk = options.Autoencoder.AuxKCoef > 0 ? AuxKLoss.Compute(inputs, output, options.Autoencoder.ReferenceQuirks, options.Autoencoder.AuxKCoef) : zeros([]);
         var total = mse + auxk;
         double totalValue = total.item<float>();
         if (!double.IsFinite(totalValue))
             throw new TrainingDivergedException($"the loss became {totalValue} at step {step + 1}; training stopped, and {runDir} keeps the last good checkpoint (lower --lr?)");
-        (total / options.AccumulateGradBatches).backward();
+        (total / options.Optimizer.AccumulateGradBatches).backward();
         sae.NormalizeDecoder();
         sae.ProjectDecoderGradient();
         using var _ = no_grad();
@@ -87,23 +87,23 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
         state = state with { Step = state.Step + 1 };
         progress?.Invoke(new TrainProgress(state.Step, options.TotalSteps, state.Tokens, options.TotalBatches * options.TokensPerBatch,
             aggregate.Empty ? double.NaN : aggregate.Loss, aggregate.Empty ? double.NaN : aggregate.FvuMean, aggregate.Dead));
-        if (state.Step % options.LogEvery == 0 && !aggregate.Empty)
+        if (state.Step % options.Runtime.LogEvery == 0 && !aggregate.Empty)
         {
             AppendMetrics(aggregate.ToJson(state.Step, state.Tokens, clock.Elapsed.TotalSeconds).ToJsonString());
             aggregate.Reset();
         }
-        if (options.ValEvery > 0 && state.Step % options.ValEvery == 0 && validation.Count > 0)
+        if (options.Runtime.ValEvery > 0 && state.Step % options.Runtime.ValEvery == 0 && validation.Count > 0)
         {
             var val = Validate(validation);
             AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
         }
-        if (state.Step % options.CheckpointEvery == 0) Checkpoint(state, adam, aggregate);
+        if (state.Step % options.Runtime.CheckpointEvery == 0) Checkpoint(state, adam, aggregate);
         return state;
     }
 
     /// <summary>Metrics on the validation batches, downstream ones included; the training state is untouched.</summary>
     public EvalResult Validate(IReadOnlyList<TokenBatch> validation, Action<long>? progress = null) =>
-        MlsaeEvaluator.Run(stream, sae, validation.Select(b => b.Sequences), downstream: true, options.DeadTokensThreshold, progress: progress);
+        MlsaeEvaluator.Run(stream, sae, validation.Select(b => b.Sequences), downstream: true, options.Autoencoder.DeadTokensThreshold, progress: progress);
 
     void Checkpoint(TrainingState state, AdamOptimizer adam, StepAggregate aggregate)
     {

@@ -15,8 +15,11 @@ public class TrainerMemoryTests
         using var model = GptNeoXLoader.Load(TinyRun.Model);
         var options = new TrainOptions
         {
-            Model = TinyRun.Model, Data = "unused", MaxLength = 32, BatchSize = 2, AccumulateGradBatches = 1, MaxTokens = 120 * 64,
-            ExpansionFactor = 4, K = 4, AuxK = 16, Lr = 1e-3, ValEvery = 40, CheckpointEvery = 30, ValBatches = 1,
+            Model = new ModelOptions { Name = TinyRun.Model },
+            Data = new TrainDataOptions { Source = "unused", MaxLength = 32, BatchSize = 2, ValBatches = 1 },
+            Autoencoder = new AutoencoderOptions { ExpansionFactor = 4, K = 4, AuxK = 16 },
+            Optimizer = new OptimizerOptions { AccumulateGradBatches = 1, MaxTokens = 120 * 64, Lr = 1e-3 },
+            Runtime = new RuntimeOptions { ValEvery = 40, CheckpointEvery = 30 },
         };
         var stream = new ResidualStream(model, [0, 1], null);
         var config = new MlsaeConfig { NInputs = 32, NLatents = 128, K = 4, AuxK = 16, DeadStepsThreshold = 76 };

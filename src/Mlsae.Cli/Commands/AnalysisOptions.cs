@@ -38,7 +38,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
         public required BatchSource Data { get; init; }
         public required string DataName { get; init; }
 
-        public MlsaeAutoencoder Autoencoder => Sae?.Autoencoder ?? throw new InvalidOperationException("no SAE");
+        public Coders.ISparseCoder Autoencoder => Sae?.Autoencoder ?? throw new InvalidOperationException("no SAE");
         public ResidualStream Stream => Context.Stream;
         public long MaxBatches => Math.Max(1, (MaxTokens + (long)BatchSize * MaxLength - 1) / ((long)BatchSize * MaxLength));
 
@@ -50,7 +50,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
         /// untouched) with a progress bar, handing each batch and its SAE output to
         /// <paramref name="use"/> inside the batch's dispose scope. Returns the tokens read.
         /// </summary>
-        public long Encode(string title, CliConsole console, Action<TokenBatch, Autoencoder.MlsaeOutput> use) =>
+        public long Encode(string title, CliConsole console, Action<TokenBatch, Coders.SparseCoderOutput> use) =>
             console.Progress(title, MaxBatches * BatchSize * MaxLength, "tokens", done =>
             {
                 long seen = 0;
@@ -95,8 +95,8 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             var modelName = sae?.Model(parse.GetValue(Model)) ?? EmbeddedDefaults.Model(parse.GetValue(Model), console);
             var context = ModelContext.Open(modelName, parse.GetValue(Revision)!, sae?.LayerList(parse.GetValue(Layers)) ?? parse.GetValue(Layers),
                 parse.GetValue(Device)!, parse.GetValue(DType)!, !parse.GetValue(NoSkip) && (run?.SkipSpecialTokens ?? true), console);
-            if (sae is not null && context.Model.Config.HiddenSize != sae.Autoencoder.Config.NInputs)
-                throw new MlsaeException($"--sae: the SAE reads {sae.Autoencoder.Config.NInputs}-dimensional vectors but {context.Name} has hidden_size {context.Model.Config.HiddenSize}");
+            if (sae is not null && context.Model.Config.HiddenSize != sae.Autoencoder.NInputs)
+                throw new MlsaeException($"--sae: the SAE reads {sae.Autoencoder.NInputs}-dimensional vectors but {context.Name} has hidden_size {context.Model.Config.HiddenSize}");
             int batch = parse.GetValue(BatchSize);
             if (batch <= 0) throw new MlsaeException($"--batch-size must be positive, got {batch}");
             long tokens = parse.GetValue(MaxTokens);

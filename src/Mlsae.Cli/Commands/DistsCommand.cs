@@ -33,7 +33,7 @@ public static class DistsCommand
     internal static LayerDists Compute(AnalysisOptions.Session session, CliConsole console)
     {
         var sae = session.Autoencoder;
-        var dists = new LayerDists(session.Context.Layers.Length, sae.Config.NLatents);
+        var dists = new LayerDists(session.Context.Layers.Length, sae.NLatents);
         session.Encode("dists", console, (_, output) => dists.Add(output.TopKRaw, output.TopK.Indices));
         if (dists.Tokens == 0) throw new MlsaeException("dists: no data (the source holds no full sequence)");
         return dists;

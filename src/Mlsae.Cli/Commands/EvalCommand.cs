@@ -40,8 +40,8 @@ public static class EvalCommand
             var run = resolved.Run;
             using var context = ModelContext.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!, resolved.LayerList(parse.GetValue(layers)),
                 parse.GetValue(device)!, parse.GetValue(dtype)!, !parse.GetValue(noSkip) && (run?.SkipSpecialTokens ?? true), console);
-            if (context.Model.Config.HiddenSize != resolved.Autoencoder.Config.NInputs)
-                throw new MlsaeException($"--sae: the SAE reads {resolved.Autoencoder.Config.NInputs}-dimensional vectors but {context.Name} has hidden_size {context.Model.Config.HiddenSize}");
+            if (context.Model.Config.HiddenSize != resolved.Autoencoder.NInputs)
+                throw new MlsaeException($"--sae: the SAE reads {resolved.Autoencoder.NInputs}-dimensional vectors but {context.Name} has hidden_size {context.Model.Config.HiddenSize}");
             int batch = parse.GetValue(batchSize);
             if (batch <= 0) throw new MlsaeException($"--batch-size must be positive, got {batch}");
             long tokens = parse.GetValue(maxTokens);

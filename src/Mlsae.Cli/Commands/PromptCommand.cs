@@ -41,19 +41,19 @@ public static class PromptCommand
     /// every token; how many layers a latent spans for one token) and heatmap. Returns the number
     /// of active latents and of tokens.
     /// </summary>
-    internal static (int Latents, int Tokens) Write(Autoencoder.MlsaeAutoencoder sae, ModelContext context, Tokenization.Tokenizer tokenizer,
+    internal static (int Latents, int Tokens) Write(Coders.ISparseCoder sae, ModelContext context, Tokenization.Tokenizer tokenizer,
         string prompt, string saeName, string path)
     {
         var ids = tokenizer.Encode(prompt).Select(i => (long)i).ToArray();
         if (ids.Length == 0) throw new MlsaeException("--text: the prompt has no tokens");
         var layers = context.Layers;
-        int f = sae.Config.NLatents;
+        int f = sae.NLatents;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var encoded = sae.Forward(context.Stream.Forward(context.Stream.Tokens([ids])), training: false);
         var dense = encoded.TopK.Dense(f).squeeze(1);                                  // [L, T, F], ReLU'd
         var sums = dense.sum(1);                                                          // [L, F]
-        double threshold = sae.Config.DeadThreshold;
+        double threshold = sae.DeadThreshold;
         var active = sums.max(0).values.gt(threshold).nonzero().squeeze(1).data<long>().ToArray();
         var perLayer = sums.index_select(1, tensor(active)).to(ScalarType.Float64);        // [L, A]
         var probs = perLayer / perLayer.sum(0, keepdim: true);
@@ -70,7 +70,7 @@ public static class PromptCommand
         }).ToArray());
         var values = encoded.TopK.Values.squeeze(1).data<float>().ToArray();              // [L, T, K]
         var indices = encoded.TopK.Indices.squeeze(1).data<long>().ToArray();
-        int k = sae.Config.K;
+        int k = sae.K;
         var spans = new List<int>();   // per (token, latent): at how many layers the latent fires for that token
         var tokens = new JsonArray(Enumerable.Range(0, ids.Length).Select(t =>
         {

@@ -132,12 +132,7 @@ public static class TrainCommand
             NInputs = context.Model.Config.HiddenSize, NLatents = context.Model.Config.HiddenSize * options.ExpansionFactor, K = options.K,
             AuxK = options.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.DeadThreshold, Standardize = options.Standardize,
         }.Validate("--expansion-factor/-k/--auxk");
-        var rule = options.ReferenceQuirks
-            ? DeadLatentRule.Reference(options.DeadTokensThreshold, options.BatchSize, options.MaxLength, options.AccumulateGradBatches)
-            : new DeadLatentRule(true, options.DeadTokensThreshold);
-        using var sae = MlsaeAutoencoder.Create(config, rule, options.Seed, context.Model.Device);
-        sae.ReferenceQuirks = options.ReferenceQuirks;
-        sae.ComputeDType = context.Model.DType;
+        using var sae = MlsaeAutoencoder.Create(config, CoderSettings.Of(options), options.Seed, context.Model.Device);
         Directory.CreateDirectory(runDir);
         if (!resuming) AtomicFile.WriteText(Path.Combine(runDir, RunFolder.RunFile), options.ToJson());
         var trainer = new MlsaeTrainer(options, context.Stream, sae, runDir);

@@ -36,7 +36,7 @@ public static class VariancesCommand
     internal static (IReadOnlyDictionary<string, double> Values, int Batches, long Tokens) Compute(AnalysisOptions.Session session, CliConsole console)
     {
         var sae = session.Autoencoder;
-        var variances = new LayerVariances(session.Context.Layers.Length, sae.Config.NLatents);
+        var variances = new LayerVariances(session.Context.Layers.Length, sae.NLatents);
         long tokens = session.Encode("variances", console, (_, output) => variances.Add(output.TopKRaw, output.TopK.Indices));
         return (variances.Result(), variances.Batches, tokens);
     }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Mlsae.Autoencoder;
-using Mlsae.Metrics;
+using Mlsae.Coders;
 using Mlsae.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -73,10 +73,9 @@ public static class SaeStepBench
             double Measure(MlsaeKernels kernels, out double forwardMs, out double backwardMs, out double updateMs, bool halfDead = false)
             {
                 var config = new MlsaeConfig { NInputs = d, NLatents = d * x, K = k, AuxK = auxk, DeadStepsThreshold = 76 };
-                using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(false, 1_000_000), seed: 0);
-                sae.Kernels = kernels;
+                using var sae = MlsaeAutoencoder.Create(config, new SparseCoderSettings { DeadTokensThreshold = 1_000_000_000, Kernels = kernels }, seed: 0);
                 if (halfDead)
-                    sae.DeadLatents.Load((arange(d * x, dtype: ScalarType.Int64) % 2) * 2_000_000, null);
+                    sae.DeadLatents.Load(null, (arange(d * x, dtype: ScalarType.Int64) % 2) * 2_000_000_000);
                 using var adam = new AdamOptimizer(sae.Parameters, 1e-4);
                 double bestTotal = double.MaxValue;
                 forwardMs = backwardMs = updateMs = 0;
@@ -85,12 +84,11 @@ public static class SaeStepBench
                     using var scope = NewDisposeScope();
                     var clock = Stopwatch.StartNew();
                     var output = sae.Forward(inputs, training: true);
-                    var loss = Fvu.Loss(inputs, output.Recons) + AuxKLoss.Compute(inputs, output, false, 1.0 / 32);
+                    var loss = sae.Loss(inputs, output).Total;
                     var forward = clock.Elapsed.TotalMilliseconds;
                     loss.backward();
                     var backward = clock.Elapsed.TotalMilliseconds - forward;
-                    sae.NormalizeDecoder();
-                    sae.ProjectDecoderGradient();
+                    sae.AfterBackward();
                     adam.StepOnce();
                     adam.ZeroGrad();
                     var total = clock.Elapsed.TotalMilliseconds;

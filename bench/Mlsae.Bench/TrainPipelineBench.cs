@@ -38,8 +38,7 @@ public static class TrainPipelineBench
                 Runtime = new RuntimeOptions { ValEvery = 0, CheckpointEvery = 1_000_000, LogEvery = 1_000_000 },
             };
             var sae = new MlsaeConfig { NInputs = 512, NLatents = 512 * 16, K = 32, AuxK = 256, DeadStepsThreshold = options.DeadStepsThreshold };
-            using var autoencoder = MlsaeAutoencoder.Create(sae, new DeadLatentRule(true, options.Autoencoder.DeadTokensThreshold), seed: 0);
-            autoencoder.Kernels = kernels;
+            using var autoencoder = MlsaeAutoencoder.Create(sae, CoderSettings.Of(options) with { Kernels = kernels }, seed: 0);
             var clock = new Stopwatch();
             long timedTokens = 0;
             new MlsaeTrainer(options, new ResidualStream(model, Enumerable.Range(0, 6).ToArray(), null), autoencoder, Path.Combine(Path.GetTempPath(), "mlsae-bench-" + Guid.NewGuid().ToString("N")))

@@ -42,8 +42,8 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             var modelName = sae?.Model(parse.GetValue(Model)) ?? EmbeddedDefaults.Model(parse.GetValue(Model), console);
             model = ModelSession.Open(modelName, parse.GetValue(Revision)!, sae?.LayerList(parse.GetValue(Layers)) ?? parse.GetValue(Layers),
                 dev, type, !parse.GetValue(NoSkip) && (run?.Model.SkipSpecialTokens ?? true), hub);
-            if (sae is not null && model.Model.Config.HiddenSize != sae.Autoencoder.Config.NInputs)
-                throw new MlsaeException($"--sae: the SAE reads {sae.Autoencoder.Config.NInputs}-dimensional vectors but {model.Name} has hidden_size {model.Model.Config.HiddenSize}");
+            if (sae is not null && model.Model.Config.HiddenSize != sae.Autoencoder.NInputs)
+                throw new MlsaeException($"--sae: the SAE reads {sae.Autoencoder.NInputs}-dimensional vectors but {model.Name} has hidden_size {model.Model.Config.HiddenSize}");
             int batch = parse.GetValue(BatchSize);
             if (batch <= 0) throw new MlsaeException($"--batch-size must be positive, got {batch}");
             long tokens = parse.GetValue(MaxTokens);

@@ -29,7 +29,7 @@ public static class DistsCommand
     static LayerDists Compute(AnalysisSession session, CliConsole console)
     {
         var sae = session.Sae;
-        var dists = new LayerDists(session.Model.Layers.Length, sae.Config.NLatents);
+        var dists = new LayerDists(session.Model.Layers.Length, sae.NLatents);
         session.Encode("dists", console, (_, output) => dists.Add(output.TopKRaw, output.TopK.Indices));
         if (dists.Tokens == 0) throw new MlsaeException("dists: no data (the source holds no full sequence)");
         return dists;

@@ -30,7 +30,7 @@ public static class EmbedCosSimCommand
             int n = parse.GetValue(top);
             if (n <= 0) throw new MlsaeException($"--top must be positive, got {n}");
             using var scope = NewDisposeScope();
-            var decoder = resolved.Autoencoder.Decoder.detach();
+            var decoder = resolved.AsMlsae("embed-cos-sim").Decoder.detach();
             decoder = decoder / decoder.norm(1, keepdim: true).clamp_min(1e-8);               // [F, D]
             var latents = new JsonArray();
             var tables = new Dictionary<string, (Tensor Values, Tensor Indices)>();

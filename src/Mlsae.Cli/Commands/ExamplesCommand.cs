@@ -23,7 +23,7 @@ public static class ExamplesCommand
             using var session = analysis.Open(parse, console);
             var sae = session.Sae;
             var layers = session.Model.Layers;
-            var examples = new MaxActivatingExamples(layers.Length, sae.Config.NLatents, n, w, sae.Config.DeadThreshold);
+            var examples = new MaxActivatingExamples(layers.Length, sae.NLatents, n, w, sae.DeadThreshold);
             session.Encode("examples", console, (batch, output) => examples.Add(batch.Sequences, output.TopKRaw, output.TopK.Indices, batch.Indices));
             var meta = session.Metadata();
             meta["top"] = n.ToString();

@@ -19,7 +19,7 @@ public static class MmcsCommand
         command.SetAction(parse => console.Guard(() =>
         {
             using var resolved = sae.Load(parse, console, TorchSharp.torch.CPU);
-            var max = Mmcs.MaxCosine(resolved.Autoencoder.Decoder);
+            var max = Mmcs.MaxCosine(resolved.AsMlsae("mmcs").Decoder);
             double mean = max.Average();
             if (parse.GetValue(output) is string path)
                 AtomicFile.WriteText(path, new JsonObject

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Training;
 
 namespace Mlsae.Cli.Commands;
@@ -17,9 +18,13 @@ sealed class SaeOptions
         command.Options.Add(Revision);
     }
 
-    /// <summary>A resolved SAE: the autoencoder, and the run's or -tfm checkpoint's defaults.</summary>
-    public sealed record Resolved(MlsaeAutoencoder Autoencoder, string Folder, TrainOptions? Run, string? ModelName, int[]? Layers) : IDisposable
+    /// <summary>A resolved SAE: the sparse coder, and the run's or -tfm checkpoint's defaults.</summary>
+    public sealed record Resolved(ISparseCoder Autoencoder, string Folder, TrainOptions? Run, string? ModelName, int[]? Layers) : IDisposable
     {
+        /// <summary>The coder as an MLSAE, for commands that read its weights directly.</summary>
+        public MlsaeAutoencoder AsMlsae(string command) => Autoencoder as MlsaeAutoencoder
+            ?? throw new MlsaeException($"--sae: {command} reads an MLSAE's decoder, but {Folder} holds a '{Autoencoder.Kind}' sparse coder");
+
         /// <summary>The model to run: --model, else the run's or checkpoint's.</summary>
         public string? Model(string? given) => given ?? Run?.Model.Name ?? ModelName;
 
@@ -33,10 +38,11 @@ sealed class SaeOptions
     {
         var folder = MlsaeCheckpoint.Resolve(parse.GetValue(Sae)!, parse.GetValue(Revision)!, CliHub.Lazy(console));
         var run = Runs.Run.Exists(folder) ? Runs.Run.Open(folder).Options : null;
-        var rule = new DeadLatentRule(true, run?.Autoencoder.DeadTokensThreshold ?? 10_000_000);
-        var loaded = MlsaeCheckpoint.Load(folder, rule, device);
-        loaded.Autoencoder.ReferenceQuirks = run?.Autoencoder.ReferenceQuirks ?? false;
-        return new Resolved(loaded.Autoencoder, folder, run, loaded.ModelName ?? ReferenceModelName(parse.GetValue(Sae)!), loaded.Layers);
+        // A run's own settings, except that evaluation and the analyses always encode in float32
+        // (whatever --dtype the run trained with); a bare checkpoint gets the defaults.
+        var settings = run is null ? new SparseCoderSettings() : CoderSettings.Of(run) with { ComputeDType = TorchSharp.torch.ScalarType.Float32 };
+        var loaded = SparseCoderRegistry.Load(folder, settings, device);
+        return new Resolved(loaded.Coder, folder, run, loaded.ModelName ?? ReferenceModelName(parse.GetValue(Sae)!), loaded.Layers);
     }
 
     /// <summary>The model a published reference SAE was trained on, from its repo name

@@ -29,7 +29,7 @@ public static class VariancesCommand
     static VarianceSummary Compute(AnalysisSession session, CliConsole console)
     {
         var sae = session.Sae;
-        var variances = new LayerVariances(session.Model.Layers.Length, sae.Config.NLatents);
+        var variances = new LayerVariances(session.Model.Layers.Length, sae.NLatents);
         long tokens = session.Encode("variances", console, (_, output) => variances.Add(output.TopKRaw, output.TopK.Indices));
         return VarianceSummary.From(variances) with { Tokens = tokens };
     }

@@ -14,7 +14,7 @@ namespace Mlsae.Analysis;
 public sealed class AnalysisSession : IDisposable
 {
     /// <summary>The SAE, or null.</summary>
-    public required MlsaeAutoencoder? Autoencoder { get; init; }
+    public required Coders.ISparseCoder? Autoencoder { get; init; }
     /// <summary>The arguments of the run the SAE comes from, when it comes from a run folder.</summary>
     public Training.TrainOptions? Run { get; init; }
     /// <summary>Where the SAE was loaded from ("" without one), as outputs record it.</summary>
@@ -29,7 +29,7 @@ public sealed class AnalysisSession : IDisposable
     public required long MaxTokens { get; init; }
 
     /// <summary>The SAE; an error for a model-only session.</summary>
-    public MlsaeAutoencoder Sae => Autoencoder ?? throw new InvalidOperationException("this analysis was opened without an SAE");
+    public Coders.ISparseCoder Sae => Autoencoder ?? throw new InvalidOperationException("this analysis was opened without an SAE");
     /// <summary>The residual stream of the chosen layers.</summary>
     public ResidualStream Stream => Model.Stream;
     /// <summary>Batches the token budget allows (at least one).</summary>
@@ -43,7 +43,7 @@ public sealed class AnalysisSession : IDisposable
     /// handing each batch and its output to <paramref name="use"/> inside the batch's dispose scope.
     /// Returns the tokens read.
     /// </summary>
-    public long Encode(string title, IRunObserver observer, Action<TokenBatch, MlsaeOutput> use) =>
+    public long Encode(string title, IRunObserver observer, Action<TokenBatch, Coders.SparseCoderOutput> use) =>
         observer.Progress(title, MaxBatches * Data.BatchSize * Data.MaxLength, "tokens", done =>
         {
             long seen = 0;

@@ -45,7 +45,7 @@ public sealed record PromptAnalysis(string Prompt, string Model, string Sae, int
     public sealed record Firing(int Layer, long Latent, float Act);
 
     /// <summary>Runs <paramref name="prompt"/> through <paramref name="stream"/> and <paramref name="sae"/>.</summary>
-    public static PromptAnalysis Compute(MlsaeAutoencoder sae, ResidualStream stream, Tokenizer tokenizer, string prompt, string modelName, string saeName)
+    public static PromptAnalysis Compute(Coders.ISparseCoder sae, ResidualStream stream, Tokenizer tokenizer, string prompt, string modelName, string saeName)
     {
         var ids = tokenizer.Encode(prompt).Select(i => (long)i).ToArray();
         if (ids.Length == 0) throw new MlsaeException("--text: the prompt has no tokens");
@@ -53,8 +53,8 @@ public sealed record PromptAnalysis(string Prompt, string Model, string Sae, int
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var encoded = sae.Forward(stream.Forward(stream.Tokens([ids])), training: false);
-        var sums = encoded.TopK.Dense(sae.Config.NLatents).squeeze(1).sum(1).cpu();     // [L, F], ReLU'd, summed over T
-        var latents = ActiveLatents(sums, sae.Config.DeadThreshold);
+        var sums = encoded.TopK.Dense(sae.NLatents).squeeze(1).sum(1).cpu();     // [L, F], ReLU'd, summed over T
+        var latents = ActiveLatents(sums, sae.DeadThreshold);
         var values = encoded.TopK.Values.squeeze(1).cpu().data<float>().ToArray();       // [L, T, K]
         var indices = encoded.TopK.Indices.squeeze(1).cpu().data<long>().ToArray();
         var spans = new List<int>();   // per (token, latent): at how many layers the latent fires for that token
@@ -62,10 +62,10 @@ public sealed record PromptAnalysis(string Prompt, string Model, string Sae, int
         {
             var fired = new List<Firing>();
             for (int l = 0; l < layers.Length; l++)
-                for (int s = 0; s < sae.Config.K; s++)
+                for (int s = 0; s < sae.K; s++)
                 {
-                    long at = ((long)l * ids.Length + t) * sae.Config.K + s;
-                    if (values[at] > sae.Config.DeadThreshold) fired.Add(new Firing(layers[l], indices[at], values[at]));
+                    long at = ((long)l * ids.Length + t) * sae.K + s;
+                    if (values[at] > sae.DeadThreshold) fired.Add(new Firing(layers[l], indices[at], values[at]));
                 }
             spans.AddRange(fired.GroupBy(x => x.Latent).Select(g => g.Count()));
             return new Token(ids[t], tokenizer.Decode([(int)ids[t]]), fired);

@@ -14,7 +14,7 @@ public sealed class DeadLatents : IDisposable
     /// <summary>Tokens since each latent fired. // [F] int64</summary>
     public Tensor TokensSinceFired { get; private set; }
     /// <summary>The rule that turns the counters into a dead mask.</summary>
-    public DeadLatentRule Rule { get; set; }
+    public DeadLatentRule Rule { get; }
 
     /// <summary>Starts every counter at zero.</summary>
     public DeadLatents(long nLatents, DeadLatentRule rule, Device device)
@@ -61,14 +61,9 @@ public sealed class DeadLatents : IDisposable
     }
 }
 
-/// <summary>When a latent counts as dead.</summary>
+/// <summary>When a latent counts as dead; a coder derives it from its settings
+/// (<see cref="Coders.SparseCoderSettings.DeadLatentRuleFor"/>).</summary>
 /// <param name="CountTokens">True: dead after <paramref name="Threshold"/> tokens without firing (the
 /// default). False: the reference's rule, dead after <paramref name="Threshold"/> forward calls.</param>
 /// <param name="Threshold">Tokens or calls.</param>
-public sealed record DeadLatentRule(bool CountTokens, long Threshold)
-{
-    /// <summary>The reference's derivation: <c>dead_tokens_threshold // (batch · max_length · accumulate)</c>
-    /// optimizer steps, compared against forward calls.</summary>
-    public static DeadLatentRule Reference(long deadTokensThreshold, int batchSize, int maxLength, int accumulate) =>
-        new(false, deadTokensThreshold / ((long)batchSize * maxLength * accumulate));
-}
+public sealed record DeadLatentRule(bool CountTokens, long Threshold);

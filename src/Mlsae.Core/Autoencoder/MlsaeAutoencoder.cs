@@ -1,3 +1,5 @@
+using Mlsae.Coders;
+using Mlsae.Metrics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,31 +14,47 @@ namespace Mlsae.Autoencoder;
 /// The decoder is held as <c>[F, D]</c>, one row per latent; the reference's <c>decoder.weight</c>
 /// is its transpose <c>[D, F]</c> (the one place that mapping lives is <see cref="MlsaeCheckpoint"/>).
 /// </summary>
-public sealed class MlsaeAutoencoder : IDisposable
+public sealed class MlsaeAutoencoder : ISparseCoder
 {
+    /// <summary>The MLSAE's <see cref="ISparseCoder.Kind"/>. Its checkpoint config never records it:
+    /// a config without <c>kind</c> is an MLSAE.</summary>
+    public const string KindName = "mlsae";
+
     readonly SparseDecoder sparseDecoder;
 
     /// <summary>The reference's init arguments.</summary>
     public MlsaeConfig Config { get; }
+    /// <inheritdoc />
+    public SparseCoderSettings Settings { get; }
     /// <summary><c>encoder.weight</c>. // [F, D]</summary>
     public Parameter Encoder { get; }
     /// <summary><c>decoder.weight</c> transposed: unit-norm rows, one per latent. // [F, D]</summary>
     public Parameter Decoder { get; }
     /// <summary><c>pre_encoder_bias</c>. // [D]</summary>
     public Parameter PreEncoderBias { get; }
-    /// <summary>Counters behind the dead-latent mask.</summary>
+    /// <summary>Counters behind the dead-latent mask, under the rule the settings give.</summary>
     public DeadLatents DeadLatents { get; }
-    /// <summary>Reproduce the reference's AuxK exactly (bias in the AuxK reconstruction, error in raw space).</summary>
-    public bool ReferenceQuirks { get; set; }
-    /// <summary>Dtype of the encoder matmul, the step's largest product: float32 (default), or
-    /// bfloat16/float16 by explicit casting for CUDA (TorchSharp has no autocast). Parameters,
-    /// TopK values, the decode and the loss stay float32.</summary>
-    public ScalarType ComputeDType { get; set; } = ScalarType.Float32;
-    /// <summary>Which kernels run the forward and backward.</summary>
-    public MlsaeKernels Kernels { get; set; } = MlsaeKernels.Sparse;
 
-    /// <summary>The trainable parameters, in the reference's order.</summary>
-    public IReadOnlyList<Parameter> Parameters => [Encoder, Decoder, PreEncoderBias];
+    /// <inheritdoc />
+    public string Kind => KindName;
+    /// <inheritdoc />
+    public int NInputs => Config.NInputs;
+    /// <inheritdoc />
+    public int NLatents => Config.NLatents;
+    /// <inheritdoc />
+    public int K => Config.K;
+    /// <inheritdoc />
+    public int? AuxK => Config.AuxK;
+    /// <summary>Null: the MLSAE reads any number of layers.</summary>
+    public int? Layers => null;
+    /// <inheritdoc />
+    public double DeadThreshold => Config.DeadThreshold;
+    /// <summary>The trainable parameters, in the reference's order: encoder, decoder, bias.</summary>
+    public IReadOnlyList<Parameter> Parameters { get; }
+    /// <summary>The parameters as the training state names them: <c>encoder</c>, <c>decoder</c> (<c>[F, D]</c>), <c>pre_encoder_bias</c>.</summary>
+    public IReadOnlyList<(string Name, Parameter Parameter)> NamedParameters { get; }
+    /// <summary>The dead-latent counters as the training state names them: <c>last_nonzero</c>, <c>tokens_since_fired</c>.</summary>
+    public IReadOnlyList<(string Name, Tensor Buffer)> NamedBuffers => [("last_nonzero", DeadLatents.LastNonzero), ("tokens_since_fired", DeadLatents.TokensSinceFired)];
     /// <summary>The device of the parameters.</summary>
     public Device Device => Encoder.device;
 
@@ -45,21 +63,22 @@ public sealed class MlsaeAutoencoder : IDisposable
     /// U(−1/√D, 1/√D) (nn.Linear's default), decoder its transpose with unit-norm latent vectors,
     /// bias zero.
     /// </summary>
-    public static MlsaeAutoencoder Create(MlsaeConfig config, DeadLatentRule rule, long seed, Device? device = null)
+    public static MlsaeAutoencoder Create(MlsaeConfig config, SparseCoderSettings settings, long seed, Device? device = null)
     {
         config.Validate();
         using var generator = new Generator((ulong)seed);
         double bound = 1 / Math.Sqrt(config.NInputs);
         using var _ = no_grad();
         var encoder = rand([config.NLatents, config.NInputs], generator: generator).mul_(2 * bound).sub_(bound);
-        return new MlsaeAutoencoder(config, encoder, encoder.clone(), zeros(config.NInputs), rule, device ?? CPU, normalizeDecoder: true);
+        return new MlsaeAutoencoder(config, encoder, encoder.clone(), zeros(config.NInputs), settings, device ?? CPU, normalizeDecoder: true);
     }
 
     /// <summary>Wraps existing weights (copied to <paramref name="device"/>). <paramref name="decoder"/> is <c>[F, D]</c>.</summary>
-    public MlsaeAutoencoder(MlsaeConfig config, Tensor encoder, Tensor decoder, Tensor preEncoderBias, DeadLatentRule rule,
+    public MlsaeAutoencoder(MlsaeConfig config, Tensor encoder, Tensor decoder, Tensor preEncoderBias, SparseCoderSettings settings,
         Device device, bool normalizeDecoder = false)
     {
         Config = config.Validate();
+        Settings = settings.Validate();
         Tensors.Shapes.Check(encoder, "encoder.weight", config.NLatents, config.NInputs);
         Tensors.Shapes.Check(decoder, "decoder.weight (transposed)", config.NLatents, config.NInputs);
         Tensors.Shapes.Check(preEncoderBias, "pre_encoder_bias", config.NInputs);
@@ -67,9 +86,11 @@ public sealed class MlsaeAutoencoder : IDisposable
         Encoder = new Parameter(encoder.to(ScalarType.Float32, device).clone());
         Decoder = new Parameter(decoder.to(ScalarType.Float32, device).contiguous().clone());
         PreEncoderBias = new Parameter(preEncoderBias.to(ScalarType.Float32, device).clone());
+        NamedParameters = [("encoder", Encoder), ("decoder", Decoder), ("pre_encoder_bias", PreEncoderBias)];
+        Parameters = [Encoder, Decoder, PreEncoderBias];
         foreach (var p in Parameters) p.DetachFromDisposeScope();
         if (normalizeDecoder) NormalizeDecoder();
-        DeadLatents = new DeadLatents(config.NLatents, rule, device);
+        DeadLatents = new DeadLatents(config.NLatents, settings.DeadLatentRuleFor(config.DeadStepsThreshold), device);
         sparseDecoder = new SparseDecoder(Decoder);
     }
 
@@ -78,7 +99,7 @@ public sealed class MlsaeAutoencoder : IDisposable
     /// With <paramref name="training"/> the dead-latent counters advance, counting
     /// <c>numel / (L · D)</c> token positions for a rank ≥ 3 input.
     /// </summary>
-    public MlsaeOutput Forward(Tensor inputs, bool training)
+    public SparseCoderOutput Forward(Tensor inputs, bool training)
     {
         Tensors.Shapes.CheckLast(inputs, "inputs", Config.NInputs);
         var leading = inputs.shape[..^1];
@@ -90,38 +111,55 @@ public sealed class MlsaeAutoencoder : IDisposable
         {
             K = Config.K,
             AuxK = Config.AuxK,
-            ComputeDType = ComputeDType,
+            ComputeDType = Settings.ComputeDType,
             DeadMask = topk => training ? DeadLatents.Update(topk, tokens, Config.DeadThreshold) : DeadLatents.Mask(),
         };
-        var raw = Kernels == MlsaeKernels.Sparse
+        var raw = Settings.Kernels == MlsaeKernels.Sparse
             ? TopKEncoder.apply(standardized, PreEncoderBias, Encoder, selection)
             : DenseEncode(standardized, selection);
         var topk = new TopK(nn.functional.relu(raw[0]), selection.TopKIndices!);
         var standardizedRecons = Decode(topk) + PreEncoderBias;                       // [N, D]
-        var recons = stats?.Undo(standardizedRecons) ?? standardizedRecons;
+        var recons = (stats?.Undo(standardizedRecons) ?? standardizedRecons).reshape(inputs.shape);
         TopK? auxk = null;
         Tensor? auxkRecons = null, error = null;
         if (Config.AuxK is not null)
         {
             auxk = new TopK(nn.functional.relu(raw[1]), selection.AuxKIndices!);
-            // Reference: decoded with the bias, never de-standardized. Consistent (Gao et al. 2024,
-            // A.2): a model of the standardized error, so no bias.
-            auxkRecons = ReferenceQuirks ? Decode(auxk) + PreEncoderBias : Decode(auxk);
-            if (!ReferenceQuirks) error = standardized - standardizedRecons;
+            // Reference: decoded with the bias, never de-standardized, against the error in raw
+            // space. Consistent (Gao et al. 2024, A.2): a model of the standardized error, so no bias.
+            if (Settings.ReferenceQuirks)
+            {
+                auxkRecons = (Decode(auxk) + PreEncoderBias).reshape(inputs.shape);
+                error = inputs - recons;
+            }
+            else
+            {
+                auxkRecons = Decode(auxk).reshape(inputs.shape);
+                error = (standardized - standardizedRecons).reshape(inputs.shape);
+            }
         }
         var dead = selection.Dead!.sum(ScalarType.Float32) / Config.NLatents;
-        return new MlsaeOutput(topk.Reshape(leading), raw[0].reshape([.. leading, Config.K]), recons.reshape(inputs.shape),
-            auxk?.Reshape(leading), auxkRecons?.reshape(inputs.shape), error?.reshape(inputs.shape), dead);
+        return new SparseCoderOutput(topk.Reshape(leading), raw[0].reshape([.. leading, Config.K]), recons, auxk?.Reshape(leading), auxkRecons, error, dead);
+    }
+
+    /// <summary>The reference's loss: the mean over layers of FVU, plus AuxK times
+    /// <see cref="SparseCoderSettings.AuxKCoef"/> (left out at 0). // inputs [L, B, T, D]</summary>
+    public SparseCoderLoss Loss(Tensor inputs, SparseCoderOutput output)
+    {
+        var fvu = Fvu.PerLayer(inputs, output.Recons);                              // [L]
+        var fvuMean = fvu.mean();
+        var auxk = Settings.AuxKCoef > 0 ? AuxKLoss.Compute(output, Settings.AuxKCoef) : zeros([], fvuMean.dtype, fvuMean.device);
+        return new SparseCoderLoss(fvuMean + auxk, fvuMean, fvu, auxk);
     }
 
     /// <summary>Σ_j v_j · Decoder[i_j]. // [N, K] → [N, D]</summary>
-    public Tensor Decode(TopK topk) => Kernels == MlsaeKernels.Sparse
+    public Tensor Decode(TopK topk) => Settings.Kernels == MlsaeKernels.Sparse
         ? sparseDecoder.Decode(topk)
         : topk.Dense(Config.NLatents).mm(Decoder);
 
     List<Tensor> DenseEncode(Tensor standardized, TopKEncoder.Selection selection)
     {
-        var latents = TopKEncoder.Latents(standardized - PreEncoderBias, Encoder, ComputeDType);   // [N, F]
+        var latents = TopKEncoder.Latents(standardized - PreEncoderBias, Encoder, Settings.ComputeDType);   // [N, F]
         var (values, indices) = latents.topk(Config.K, dim: -1, largest: true, sorted: false);
         selection.TopKIndices = indices;
         selection.Dead = selection.DeadMask(new TopK(values.detach(), indices));
@@ -172,14 +210,29 @@ public sealed class MlsaeAutoencoder : IDisposable
 
     /// <summary>Sets the pre-encoder bias to the geometric median of a first batch: of the
     /// standardized vectors by default, of the raw ones as the reference does with quirks on.</summary>
-    public void InitializeBias(Tensor inputs)
+    public void InitializeFromFirstBatch(Tensor inputs)
     {
         using var scope = NewDisposeScope();
         var x = inputs.reshape(-1, Config.NInputs);
-        if (Config.Standardize && !ReferenceQuirks) x = Standardization.Of(x).Standardized;
+        if (Config.Standardize && !Settings.ReferenceQuirks) x = Standardization.Of(x).Standardized;
         using var _ = no_grad();
         PreEncoderBias.copy_(GeometricMedian(x));
     }
+
+    /// <summary>The reference's <c>on_after_backward</c>: <see cref="NormalizeDecoder"/>, then
+    /// <see cref="ProjectDecoderGradient"/>.</summary>
+    public void AfterBackward()
+    {
+        NormalizeDecoder();
+        ProjectDecoderGradient();
+    }
+
+    /// <inheritdoc />
+    public Tensor DeadMask() => DeadLatents.Mask();
+
+    /// <summary>Writes the reference's checkpoint files (<see cref="MlsaeCheckpoint.Save"/>): a
+    /// config without <c>kind</c>, byte for byte the reference's.</summary>
+    public void Save(string folder) => MlsaeCheckpoint.Save(this, folder);
 
     /// <inheritdoc />
     public void Dispose()

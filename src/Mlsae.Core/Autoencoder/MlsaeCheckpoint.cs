@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mlsae.Coders;
 using Mlsae.Hub;
 using Mlsae.IO;
 using static TorchSharp.torch;
@@ -30,8 +31,10 @@ public static class MlsaeCheckpoint
         public void Dispose() => Autoencoder.Dispose();
     }
 
-    /// <summary>Loads a checkpoint folder. The dead-latent counters start from <c>last_nonzero</c> when present, else zero.</summary>
-    public static Loaded Load(string folder, DeadLatentRule rule, Device? device = null)
+    /// <summary>Loads a checkpoint folder with <paramref name="settings"/>. The dead-latent counters
+    /// start from <c>last_nonzero</c> when present, else zero. <see cref="SparseCoderRegistry.Load"/>
+    /// picks this loader for a config without <c>kind</c>.</summary>
+    public static Loaded Load(string folder, SparseCoderSettings settings, Device? device = null)
     {
         var configPath = Path.Combine(folder, ConfigFile);
         var weightsPath = Path.Combine(folder, WeightsFile);
@@ -55,7 +58,7 @@ public static class MlsaeCheckpoint
         Tensors.Shapes.Check(encoder, $"{weightsPath}: encoder.weight", config.NLatents, config.NInputs);
         Tensors.Shapes.Check(decoder, $"{weightsPath}: decoder.weight", config.NInputs, config.NLatents);
         Tensors.Shapes.Check(bias, $"{weightsPath}: pre_encoder_bias", config.NInputs);
-        var autoencoder = new MlsaeAutoencoder(config, encoder, decoder.t(), bias, rule, device ?? CPU);
+        var autoencoder = new MlsaeAutoencoder(config, encoder, decoder.t(), bias, settings, device ?? CPU);
         if (file.Names.Contains(prefix + "last_nonzero"))
         {
             var lastNonzero = file.Read(prefix + "last_nonzero");

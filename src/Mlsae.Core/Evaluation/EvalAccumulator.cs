@@ -1,4 +1,4 @@
-using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Metrics;
 using static TorchSharp.torch;
 
@@ -12,7 +12,7 @@ public sealed class EvalAccumulator(IReadOnlyList<int> layers, long nLatents, do
     long tokens;
 
     /// <summary>Adds one batch. // inputs [L, B, T, D]</summary>
-    public void Add(Tensor inputs, MlsaeOutput output, DownstreamMetrics? downstream)
+    public void Add(Tensor inputs, SparseCoderOutput output, DownstreamMetrics? downstream)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();

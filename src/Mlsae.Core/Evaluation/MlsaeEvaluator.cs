@@ -1,20 +1,20 @@
-using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Metrics;
 using Mlsae.Models;
 using static TorchSharp.torch;
 
 namespace Mlsae.Evaluation;
 
-/// <summary>Runs an MLSAE over batches of data and collects <see cref="EvalResult"/>: the
-/// reference's test step (reconstruction, sparsity and downstream metrics) without touching the
-/// autoencoder's training state.</summary>
+/// <summary>Runs a sparse coder (an MLSAE or any <see cref="ISparseCoder"/>) over batches of data
+/// and collects <see cref="EvalResult"/>: the reference's test step (reconstruction, sparsity and
+/// downstream metrics) without touching the coder's training state.</summary>
 public static class MlsaeEvaluator
 {
     /// <summary>Evaluates on up to <paramref name="maxBatches"/> batches. <paramref name="progress"/> gets tokens done.</summary>
-    public static EvalResult Run(ResidualStream stream, MlsaeAutoencoder sae, IEnumerable<long[][]> batches, bool downstream,
+    public static EvalResult Run(ResidualStream stream, ISparseCoder sae, IEnumerable<long[][]> batches, bool downstream,
         double deadTokensThreshold, int maxBatches = int.MaxValue, Action<long>? progress = null)
     {
-        var accumulator = new EvalAccumulator(stream.Layers, sae.Config.NLatents, deadTokensThreshold, sae.Config.DeadThreshold);
+        var accumulator = new EvalAccumulator(stream.Layers, sae.NLatents, deadTokensThreshold, sae.DeadThreshold);
         long tokens = 0;
         foreach (var batch in batches.Take(maxBatches))
         {

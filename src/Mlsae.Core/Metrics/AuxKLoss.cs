@@ -1,3 +1,4 @@
+using Mlsae.Coders;
 using static TorchSharp.torch;
 
 namespace Mlsae.Metrics;
@@ -17,14 +18,13 @@ public static class AuxKLoss
     }
 
     /// <summary>
-    /// The loss of one forward pass. With <paramref name="referenceQuirks"/> the error is taken in
-    /// raw space (<c>inputs − recons</c>) against an AuxK reconstruction made in standardized space
-    /// with the bias, exactly as the reference; otherwise both live in standardized space.
+    /// The loss of one forward pass: its AuxK reconstruction against the error it models, both as
+    /// the coder made them under its settings (for the MLSAE with reference quirks the error in raw
+    /// space against a reconstruction in standardized space with the bias, exactly as the
+    /// reference; otherwise both in standardized space). Zero when AuxK is off. // []
     /// </summary>
-    public static Tensor Compute(Tensor inputs, Autoencoder.MlsaeOutput output, bool referenceQuirks, double coefficient)
-    {
-        if (output.AuxKRecons is null) return zeros([], inputs.dtype, inputs.device);
-        var error = referenceQuirks ? inputs - output.Recons : output.StandardizedError!;
-        return Compute(error, output.AuxKRecons, coefficient);
-    }
+    public static Tensor Compute(SparseCoderOutput output, double coefficient) =>
+        output.AuxKRecons is null || output.AuxKError is null
+            ? zeros([], output.Recons.dtype, output.Recons.device)
+            : Compute(output.AuxKError, output.AuxKRecons, coefficient);
 }

@@ -16,11 +16,11 @@ namespace Mlsae.Runs;
 public static class RunAnalyses
 {
     /// <summary>Writes dists, variances and the prompt analysis into the run folder.</summary>
-    public static void Write(Run run, ModelSession model, MlsaeAutoencoder sae, IReadOnlyList<TokenBatch> validation, IRunObserver observer)
+    public static void Write(Run run, ModelSession model, Coders.ISparseCoder sae, IReadOnlyList<TokenBatch> validation, IRunObserver observer)
     {
         var options = run.Options;
-        var dists = new LayerDists(model.Layers.Length, sae.Config.NLatents);
-        var variances = new LayerVariances(model.Layers.Length, sae.Config.NLatents);
+        var dists = new LayerDists(model.Layers.Length, sae.NLatents);
+        var variances = new LayerVariances(model.Layers.Length, sae.NLatents);
         foreach (var batch in validation)
         {
             using var scope = NewDisposeScope();

@@ -48,12 +48,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
             NInputs = model.Model.Config.HiddenSize, NLatents = model.Model.Config.HiddenSize * options.Autoencoder.ExpansionFactor, K = options.Autoencoder.K,
             AuxK = options.Autoencoder.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.Autoencoder.DeadThreshold, Standardize = options.Autoencoder.Standardize,
         }.Validate("--expansion-factor/-k/--auxk");
-        var rule = options.Autoencoder.ReferenceQuirks
-            ? DeadLatentRule.Reference(options.Autoencoder.DeadTokensThreshold, options.Data.BatchSize, options.Data.MaxLength, options.Optimizer.AccumulateGradBatches)
-            : new DeadLatentRule(true, options.Autoencoder.DeadTokensThreshold);
-        using var sae = MlsaeAutoencoder.Create(config, rule, options.Autoencoder.Seed, model.Model.Device);
-        sae.ReferenceQuirks = options.Autoencoder.ReferenceQuirks;
-        sae.ComputeDType = Tensors.DTypes.Parse(options.Autoencoder.DType);
+        using var sae = MlsaeAutoencoder.Create(config, CoderSettings.Of(options), options.Autoencoder.Seed, model.Model.Device);
         var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder);
         observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {config.K}, "
             + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");

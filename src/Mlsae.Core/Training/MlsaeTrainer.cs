@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Data;
 using Mlsae.Evaluation;
 using Mlsae.IO;
@@ -11,15 +11,17 @@ using static TorchSharp.torch;
 namespace Mlsae.Training;
 
 /// <summary>
-/// Trains an MLSAE as the reference's Lightning module does: each batch's residual stream
-/// <c>[L, B, T, D]</c> goes through the autoencoder, the loss (mean FVU over layers + AuxK) is
-/// divided by the accumulation count and backpropagated, the decoder is renormalized and its
-/// gradient projected after every backward (Lightning's <c>on_after_backward</c>), and Adam steps
-/// every <c>accumulate_grad_batches</c> batches. The pre-encoder bias starts at the geometric
-/// median of the first batch. The run folder gets metrics, validation, resumable checkpoints and
-/// the reference-format checkpoint.
+/// Trains a sparse coder (an MLSAE, or any <see cref="ISparseCoder"/>) as the reference's Lightning
+/// module does: each batch's residual stream <c>[L, B, T, D]</c> goes through the coder, its loss
+/// (the MLSAE's: mean FVU over layers + AuxK) is divided by the accumulation count and
+/// backpropagated, the coder's after-backward step runs (Lightning's <c>on_after_backward</c>; the
+/// MLSAE renormalizes its decoder and projects the gradient), and Adam steps every
+/// <c>accumulate_grad_batches</c> batches. The first batch initializes the coder (the MLSAE's
+/// pre-encoder bias at its geometric median). The run folder gets metrics, validation, resumable
+/// checkpoints and the coder's checkpoint. The loss and everything else about the coder's
+/// computation come from its own settings; <paramref name="options"/> supplies the schedule.
 /// </summary>
-public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, MlsaeAutoencoder sae, string runDir)
+public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, ISparseCoder sae, string runDir)
 {
     /// <summary>The <c>metrics.jsonl</c> of the run.</summary>
     public string MetricsPath => Path.Combine(runDir, "metrics.jsonl");
@@ -60,21 +62,17 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
     {
         using var scope = NewDisposeScope();
         var inputs = stream.Forward(stream.Tokens(batch.Sequences));               // [L, B, T, D]
-        if (first) sae.InitializeBias(inputs);
+        if (first) sae.InitializeFromFirstBatch(inputs);
         using var output = sae.Forward(inputs, training: true);
-        var fvu = Fvu.PerLayer(inputs, output.Recons);                             // [L]
-        var mse = fvu.mean();
-        var auxk = options.Autoencoder.AuxKCoef > 0 ? AuxKLoss.Compute(inputs, output, options.Autoencoder.ReferenceQuirks, options.Autoencoder.AuxKCoef) : zeros([]);
-        var total = mse + auxk;
-        double totalValue = total.item<float>();
+        using var loss = sae.Loss(inputs, output);
+        double totalValue = loss.Total.item<float>();
         if (!double.IsFinite(totalValue))
             throw new TrainingDivergedException($"the loss became {totalValue} at step {step + 1}; training stopped, and {runDir} keeps the last good checkpoint (lower --lr?)");
-        (total / options.Optimizer.AccumulateGradBatches).backward();
-        sae.NormalizeDecoder();
-        sae.ProjectDecoderGradient();
+        (loss.Total / options.Optimizer.AccumulateGradBatches).backward();
+        sae.AfterBackward();
         using var _ = no_grad();
-        aggregate.Add(totalValue, mse.item<float>(), auxk.item<float>(), ToArray(fvu), ToArray(SparsityMetrics.L0(output.TopK.Values, sae.Config.DeadThreshold)),
-            output.Dead.item<float>());
+        aggregate.Add(totalValue, loss.FvuMean.item<float>(), loss.AuxK.item<float>(), ToArray(loss.Fvu),
+            ToArray(SparsityMetrics.L0(output.TopK.Values, sae.DeadThreshold)), output.Dead.item<float>());
     }
 
     static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
@@ -107,7 +105,7 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, Ml
 
     void Checkpoint(TrainingState state, AdamOptimizer adam, StepAggregate aggregate)
     {
-        MlsaeCheckpoint.Save(sae, runDir);
+        sae.Save(runDir);
         state.Save(runDir, sae, adam, aggregate);
     }
 

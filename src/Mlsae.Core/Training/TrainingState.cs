@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Data;
 using Mlsae.IO;
 using static TorchSharp.torch;
@@ -8,8 +8,10 @@ namespace Mlsae.Training;
 
 /// <summary>
 /// Everything needed to continue a run exactly, in one atomically written file
-/// (<c>state/training_state.safetensors</c>): the autoencoder's parameters, Adam's moments, the
-/// dead-latent counters, and in its metadata the progress (optimizer step, batches and sequences
+/// (<c>state/training_state.safetensors</c>): the coder's named parameters and buffers (the
+/// MLSAE's <c>encoder</c>, <c>decoder</c>, <c>pre_encoder_bias</c>, and its dead-latent counters
+/// <c>last_nonzero</c>, <c>tokens_since_fired</c>), Adam's moments (<c>adam.exp_avg.{i}</c>,
+/// <c>adam.exp_avg_sq.{i}</c> in parameter order), and in its metadata the progress (optimizer step, batches and sequences
 /// consumed, the data position to reopen the stream at, and the metrics of the logging window in
 /// progress). Nothing else in training is random, so no RNG state is needed beyond the seed.
 /// </summary>
@@ -22,17 +24,12 @@ public sealed record TrainingState(long Step, long Batches, long Sequences, long
     public static string PathIn(string runDir) => Path.Combine(runDir, "state", "training_state.safetensors");
 
     /// <summary>Writes the state.</summary>
-    public void Save(string runDir, MlsaeAutoencoder sae, AdamOptimizer adam, StepAggregate window)
+    public void Save(string runDir, ISparseCoder sae, AdamOptimizer adam, StepAggregate window)
     {
         using var scope = NewDisposeScope();
-        var tensors = new Dictionary<string, Tensor>
-        {
-            ["encoder"] = sae.Encoder.detach().cpu(),
-            ["decoder"] = sae.Decoder.detach().cpu(),
-            ["pre_encoder_bias"] = sae.PreEncoderBias.detach().cpu(),
-            ["last_nonzero"] = sae.DeadLatents.LastNonzero.cpu(),
-            ["tokens_since_fired"] = sae.DeadLatents.TokensSinceFired.cpu(),
-        };
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, parameter) in sae.NamedParameters) tensors[name] = parameter.detach().cpu();
+        foreach (var (name, buffer) in sae.NamedBuffers) tensors[name] = buffer.detach().cpu();
         for (int i = 0; i < adam.ExpAvg.Length; i++)
         {
             tensors[$"adam.exp_avg.{i}"] = adam.ExpAvg[i].cpu();
@@ -50,7 +47,7 @@ public sealed record TrainingState(long Step, long Batches, long Sequences, long
     }
 
     /// <summary>Reads the state into <paramref name="sae"/>, <paramref name="adam"/> and the logging <paramref name="window"/>.</summary>
-    public static TrainingState Load(string runDir, MlsaeAutoencoder sae, AdamOptimizer adam, StepAggregate window)
+    public static TrainingState Load(string runDir, ISparseCoder sae, AdamOptimizer adam, StepAggregate window)
     {
         var path = PathIn(runDir);
         if (!File.Exists(path)) throw new MlsaeException($"--resume: {path} not found (the run has no checkpoint yet)");
@@ -64,10 +61,8 @@ public sealed record TrainingState(long Step, long Batches, long Sequences, long
             if (!t.shape.SequenceEqual(like.shape)) throw new MlsaeException($"{path}: '{name}' has shape {Tensors.Shapes.Format(t.shape)}, the run's autoencoder {Tensors.Shapes.Format(like.shape)}");
             return t.to(like.dtype, like.device);
         }
-        sae.Encoder.copy_(Read("encoder", sae.Encoder));
-        sae.Decoder.copy_(Read("decoder", sae.Decoder));
-        sae.PreEncoderBias.copy_(Read("pre_encoder_bias", sae.PreEncoderBias));
-        sae.DeadLatents.Load(Read("last_nonzero", sae.DeadLatents.LastNonzero), Read("tokens_since_fired", sae.DeadLatents.TokensSinceFired));
+        foreach (var (name, parameter) in sae.NamedParameters) parameter.copy_(Read(name, parameter));
+        foreach (var (name, buffer) in sae.NamedBuffers) buffer.copy_(Read(name, buffer));
         for (int i = 0; i < adam.ExpAvg.Length; i++)
         {
             adam.ExpAvg[i].copy_(Read($"adam.exp_avg.{i}", adam.ExpAvg[i]));

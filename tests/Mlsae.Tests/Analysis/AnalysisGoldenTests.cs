@@ -1,5 +1,6 @@
 using Mlsae.Analysis;
 using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ public class AnalysisGoldenTests
     {
         var expected = Fixtures.ReadAll(Fixtures.Path("mlsae", "analysis_golden.safetensors"));
         var inputs = Fixtures.ReadAll(Fixtures.Path("mlsae", "mlsae_golden.safetensors"))["inputs"];
-        using var sae = MlsaeCheckpoint.Load(Fixtures.Path("mlsae", "sae_checkpoint"), new DeadLatentRule(false, 2)).Autoencoder;
+        using var sae = MlsaeCheckpoint.Load(Fixtures.Path("mlsae", "sae_checkpoint"), new SparseCoderSettings { ReferenceQuirks = true }).Autoencoder;
         using var _ = no_grad();
         var output = sae.Forward(inputs, training: false);
         return (expected, inputs, new TopK(output.TopKRaw, output.TopK.Indices));

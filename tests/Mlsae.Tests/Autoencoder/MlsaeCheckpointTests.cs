@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.IO;
 using Xunit;
 using static TorchSharp.torch;
@@ -9,12 +10,12 @@ namespace Mlsae.Tests.Autoencoder;
 public class MlsaeCheckpointTests
 {
     static readonly string Reference = Fixtures.Path("mlsae", "sae_checkpoint");
-    static readonly DeadLatentRule Rule = new(false, 2);
+    static readonly SparseCoderSettings Settings = new() { ReferenceQuirks = true };
 
     [Fact]
     public void SavesTheReferenceFilesByteForByte()
     {
-        using var loaded = MlsaeCheckpoint.Load(Reference, Rule);
+        using var loaded = MlsaeCheckpoint.Load(Reference, Settings);
         var dir = Fixtures.TempDir();
         MlsaeCheckpoint.Save(loaded.Autoencoder, dir);
         Assert.Equal(File.ReadAllText(Path.Combine(Reference, "config.json")), File.ReadAllText(Path.Combine(dir, "config.json")));
@@ -45,7 +46,7 @@ public class MlsaeCheckpointTests
             ["decoder.weight"] = reference.Read("decoder.weight"),
             ["pre_encoder_bias"] = reference.Read("pre_encoder_bias"),
         });
-        using (var loaded = MlsaeCheckpoint.Load(published, Rule))
+        using (var loaded = MlsaeCheckpoint.Load(published, Settings))
             Assert.Equal(0, loaded.Autoencoder.DeadLatents.LastNonzero.sum().item<long>());
 
         var tfm = Fixtures.TempDir();
@@ -63,7 +64,7 @@ public class MlsaeCheckpointTests
             ["autoencoder.pre_encoder_bias"] = reference.Read("pre_encoder_bias"),
             ["transformer.model.embed_out.weight"] = zeros(3, 48),
         });
-        using var fromTfm = MlsaeCheckpoint.Load(tfm, Rule);
+        using var fromTfm = MlsaeCheckpoint.Load(tfm, Settings);
         Assert.Equal("EleutherAI/pythia-70m-deduped", fromTfm.ModelName);
         Assert.Equal([0, 1], fromTfm.Layers!);
         Assert.Equal(new MlsaeConfig { NInputs = 48, NLatents = 192, K = 6, AuxK = 12, DeadStepsThreshold = 76, DeadThreshold = 1e-3 }, fromTfm.Autoencoder.Config);
@@ -80,7 +81,7 @@ public class MlsaeCheckpointTests
         var dir = Fixtures.TempDir();
         foreach (var f in Directory.GetFiles(Reference)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
         File.WriteAllText(Path.Combine(dir, file), content);
-        var e = Assert.Throws<MlsaeException>(() => MlsaeCheckpoint.Load(dir, Rule));
+        var e = Assert.Throws<MlsaeException>(() => MlsaeCheckpoint.Load(dir, Settings));
         Assert.Contains(message, e.Message);
     }
 
@@ -97,7 +98,7 @@ public class MlsaeCheckpointTests
             ["decoder.weight"] = reference.Read("decoder.weight").t().contiguous(),   // [F, D] instead of [D, F]
             ["pre_encoder_bias"] = reference.Read("pre_encoder_bias"),
         });
-        Assert.Contains("decoder.weight: expected shape [48, 192], got [192, 48]", Assert.Throws<MlsaeException>(() => MlsaeCheckpoint.Load(dir, Rule)).Message);
+        Assert.Contains("decoder.weight: expected shape [48, 192], got [192, 48]", Assert.Throws<MlsaeException>(() => MlsaeCheckpoint.Load(dir, Settings)).Message);
     }
 }
 
@@ -111,7 +112,7 @@ public class MlsaeCheckpointHubTests
         using var server = new Mlsae.Tests.Hub.LoopbackHub("tim-lawson/mlsae-fixture-x4-k6", folder);
         using var hub = new Mlsae.Hub.HubClient(server.Endpoint, cache: new Mlsae.Hub.HubCache(Fixtures.TempDir()), offline: false);
         var resolved = MlsaeCheckpoint.Resolve("tim-lawson/mlsae-fixture-x4-k6", "main", () => hub);
-        using var loaded = MlsaeCheckpoint.Load(resolved, new DeadLatentRule(true, 10));
+        using var loaded = MlsaeCheckpoint.Load(resolved, new SparseCoderSettings { DeadTokensThreshold = 10 });
         Assert.Equal(192, loaded.Autoencoder.Config.NLatents);
         Assert.Contains("--sae", Assert.Throws<MlsaeException>(() => MlsaeCheckpoint.Resolve("not a repo!", "main", () => hub)).Message);
     }

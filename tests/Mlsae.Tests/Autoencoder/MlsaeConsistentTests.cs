@@ -1,4 +1,5 @@
 using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Metrics;
 using Xunit;
 using static TorchSharp.torch;
@@ -8,15 +9,16 @@ namespace Mlsae.Tests.Autoencoder;
 /// <summary>The consistent semantics (the default) next to the reference's, and the two kernels against each other.</summary>
 public class MlsaeConsistentTests
 {
-    static MlsaeAutoencoder Reference(DeadLatentRule rule) => MlsaeCheckpoint.Load(Fixtures.Path("mlsae", "sae_checkpoint"), rule).Autoencoder;
+    static MlsaeAutoencoder Reference(SparseCoderSettings settings) => MlsaeCheckpoint.Load(Fixtures.Path("mlsae", "sae_checkpoint"), settings).Autoencoder;
 
     [Fact]
     public void ConsistentAuxKModelsTheStandardizedErrorWithoutTheBias()
     {
         using var scope = NewDisposeScope();
         var g = Fixtures.ReadAll(Fixtures.Path("mlsae", "mlsae_golden.safetensors"));
-        using var sae = Reference(new DeadLatentRule(false, 2));
-        sae.DeadLatents.Load(g["state.last_nonzero_after_call1"], null);
+        // The fixture's call-2 dead mask by tokens: 38 tokens per call, counters as after call 1.
+        using var sae = Reference(new SparseCoderSettings { DeadTokensThreshold = 76 });
+        sae.DeadLatents.Load(g["state.last_nonzero_after_call1"], g["state.last_nonzero_after_call1"] * 38);
         var x = g["inputs"];
         var output = sae.Forward(x, training: true);
         // By hand from the fixture: standardized recons = (recons − mean) / std… but the reference
@@ -26,10 +28,10 @@ public class MlsaeConsistentTests
         var standardizedRecons = (g["recons"] - mean) / std;
         var error = g["standardized_inputs"] - standardizedRecons;
         var auxkRecons = g["auxk_recons"] - g["params.pre_encoder_bias"];
-        Fixtures.AssertClose(error, output.StandardizedError!, 1e-4, 0, "standardized error");
+        Fixtures.AssertClose(error, output.AuxKError!, 1e-4, 0, "standardized error");
         Fixtures.AssertClose(auxkRecons, output.AuxKRecons!, 1e-5, 0, "auxk recons without bias");
         var expected = ((error - auxkRecons).pow(2).mean() / (error - error.mean([-1], keepdim: true)).pow(2).mean()) / 32;
-        var actual = AuxKLoss.Compute(x, output, referenceQuirks: false, 1.0 / 32);
+        var actual = AuxKLoss.Compute(output, 1.0 / 32);
         Fixtures.AssertClose(expected, actual, 0, 1e-4, "consistent auxk loss");
         Assert.True(Math.Abs(actual.item<float>() - g["loss.auxk"].item<float>()) > 1e-4, "the consistent loss differs from the reference's");
     }
@@ -40,7 +42,7 @@ public class MlsaeConsistentTests
         using var scope = NewDisposeScope();
         var g = Fixtures.ReadAll(Fixtures.Path("mlsae", "mlsae_golden.safetensors"));
         var x = g["inputs"];                                         // [2, 2, 19, 48]: 38 tokens per call
-        using var byTokens = Reference(new DeadLatentRule(true, 76));
+        using var byTokens = Reference(new SparseCoderSettings { DeadTokensThreshold = 76 });
         using (no_grad())
         {
             byTokens.Forward(x, training: true).Dispose();
@@ -52,7 +54,9 @@ public class MlsaeConsistentTests
             byTokens.Forward(x, training: false).Dispose();
             Assert.Equal(g["state.last_nonzero_after_call2"].data<long>().ToArray(), byTokens.DeadLatents.LastNonzero.data<long>().ToArray());
         }
-        Assert.Equal(new DeadLatentRule(false, 76), DeadLatentRule.Reference(10_000_000, 1, 2048, 64));
+        Assert.Equal(new DeadLatentRule(true, 76), byTokens.DeadLatents.Rule);
+        using var byCalls = Reference(new SparseCoderSettings { ReferenceQuirks = true, DeadTokensThreshold = 76 });
+        Assert.Equal(new DeadLatentRule(false, 2), byCalls.DeadLatents.Rule);   // the checkpoint's dead_steps_threshold
     }
 
     [Fact]
@@ -60,12 +64,11 @@ public class MlsaeConsistentTests
     {
         using var scope = NewDisposeScope();
         var g = Fixtures.ReadAll(Fixtures.Path("mlsae", "mlsae_golden.safetensors"));
-        using var sae = Reference(new DeadLatentRule(true, 10));
-        sae.ReferenceQuirks = true;
-        sae.InitializeBias(g["inputs"]);
-        Fixtures.AssertClose(g["geometric_median"], sae.PreEncoderBias, 1e-5, 0, "raw median (reference)");
-        sae.ReferenceQuirks = false;
-        sae.InitializeBias(g["inputs"]);
+        using var quirks = Reference(new SparseCoderSettings { ReferenceQuirks = true, DeadTokensThreshold = 10 });
+        quirks.InitializeFromFirstBatch(g["inputs"]);
+        Fixtures.AssertClose(g["geometric_median"], quirks.PreEncoderBias, 1e-5, 0, "raw median (reference)");
+        using var sae = Reference(new SparseCoderSettings { DeadTokensThreshold = 10 });
+        sae.InitializeFromFirstBatch(g["inputs"]);
         Fixtures.AssertClose(MlsaeAutoencoder.GeometricMedian(g["standardized_inputs"]), sae.PreEncoderBias, 1e-5, 0, "standardized median");
     }
 
@@ -80,12 +83,12 @@ public class MlsaeConsistentTests
         var grads = new List<Tensor[]>();
         foreach (var kernels in new[] { MlsaeKernels.Sparse, MlsaeKernels.Dense })
         {
-            using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(false, 1), seed: 4);
-            sae.Kernels = kernels;
-            sae.ReferenceQuirks = quirks;
-            sae.InitializeBias(x);
-            var output = sae.Forward(x, training: true);   // threshold 1: every latent that did not fire is dead
-            (Fvu.Loss(x, output.Recons) + AuxKLoss.Compute(x, output, quirks, 1.0 / 32)).backward();
+            // Calls (quirks: the config's dead_steps_threshold 1) or tokens (14 = B · T per call): the
+            // counters count this call itself, so under either rule every latent is dead after it.
+            using var sae = MlsaeAutoencoder.Create(config, new SparseCoderSettings { ReferenceQuirks = quirks, DeadTokensThreshold = 14, Kernels = kernels }, seed: 4);
+            sae.InitializeFromFirstBatch(x);
+            var output = sae.Forward(x, training: true);
+            (Fvu.Loss(x, output.Recons) + AuxKLoss.Compute(output, 1.0 / 32)).backward();
             grads.Add(sae.Parameters.Select(p => p.grad!.clone()).ToArray());
         }
         for (int i = 0; i < 3; i++) Fixtures.AssertClose(grads[1][i], grads[0][i], 1e-6, 1e-5, $"parameter {i}");
@@ -103,9 +106,8 @@ public class MlsaeComputeDTypeTests
         var x = randn([2, 4, 16, 32], generator: new Generator(2));
         double Fvu(ScalarType dtype)
         {
-            using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(true, 1000), seed: 1);
-            sae.ComputeDType = dtype;
-            sae.InitializeBias(x);
+            using var sae = MlsaeAutoencoder.Create(config, new SparseCoderSettings { DeadTokensThreshold = 1000, ComputeDType = dtype }, seed: 1);
+            sae.InitializeFromFirstBatch(x);
             var output = sae.Forward(x, training: true);
             var loss = Mlsae.Metrics.Fvu.Loss(x, output.Recons);
             loss.backward();

@@ -1,4 +1,5 @@
 using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Metrics;
 using Mlsae.Models;
 using Mlsae.Training;
@@ -25,10 +26,9 @@ public class MlsaeGoldenTests
 
     static MlsaeAutoencoder LoadReference(MlsaeKernels kernels)
     {
-        var loaded = MlsaeCheckpoint.Load(Checkpoint, new DeadLatentRule(false, 2));
+        var loaded = MlsaeCheckpoint.Load(Checkpoint, new SparseCoderSettings { ReferenceQuirks = true, Kernels = kernels });
         Assert.Null(loaded.TransformerArguments);
-        loaded.Autoencoder.ReferenceQuirks = true;
-        loaded.Autoencoder.Kernels = kernels;
+        Assert.Equal(new DeadLatentRule(false, 2), loaded.Autoencoder.DeadLatents.Rule);   // the checkpoint's dead_steps_threshold, in calls
         return loaded.Autoencoder;
     }
 
@@ -51,7 +51,7 @@ public class MlsaeGoldenTests
             Assert.Equal(g["state.last_nonzero_after_call1"].data<long>().ToArray(), sae.DeadLatents.LastNonzero.data<long>().ToArray());
             Assert.Equal(0f, call1.Dead.item<float>());
             var mse1 = Fvu.Loss(x, call1.Recons);
-            var aux1 = AuxKLoss.Compute(x, call1, referenceQuirks: true, 1.0 / 32);
+            var aux1 = AuxKLoss.Compute(call1, 1.0 / 32);
             Fixtures.AssertClose(g["call1.loss.mse"], mse1, 0, 1e-5, "call1 mse");
             Fixtures.AssertClose(g["call1.loss.auxk"], aux1, 0, 1e-5, "call1 auxk");
             Fixtures.AssertClose(g["call1.loss.total"], mse1 + aux1, 0, 1e-5, "call1 total");
@@ -86,7 +86,7 @@ public class MlsaeGoldenTests
 
         // Loss and gradients.
         var mse = Fvu.Loss(x, output.Recons);
-        var aux = AuxKLoss.Compute(x, output, referenceQuirks: true, 1.0 / 32);
+        var aux = AuxKLoss.Compute(output, 1.0 / 32);
         var total = mse + aux;
         Fixtures.AssertClose(g["loss.mse"], mse, 0, 1e-5, "loss.mse");
         Fixtures.AssertClose(g["loss.auxk"], aux, 0, 1e-5, "loss.auxk");

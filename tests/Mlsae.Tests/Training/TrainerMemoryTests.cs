@@ -1,5 +1,6 @@
 using Mlsae.Data;
 using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Models;
 using Mlsae.Training;
 using TorchSharp;
@@ -23,7 +24,7 @@ public class TrainerMemoryTests
         };
         var stream = new ResidualStream(model, [0, 1], null);
         var config = new MlsaeConfig { NInputs = 32, NLatents = 128, K = 4, AuxK = 16, DeadStepsThreshold = 76 };
-        using var sae = MlsaeAutoencoder.Create(config, new DeadLatentRule(true, 1000), seed: 0);
+        using var sae = MlsaeAutoencoder.Create(config, new SparseCoderSettings { DeadTokensThreshold = 1000 }, seed: 0);
         var rng = new Random(3);
         var sequences = Enumerable.Range(0, 400).Select(_ => Enumerable.Range(0, 32).Select(_ => (long)rng.Next(1, 128)).ToArray()).ToList();
         var validation = BatchSource.InMemory(sequences[..2], 2)(null).ToList();

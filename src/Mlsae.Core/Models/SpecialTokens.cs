@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Mlsae.Tokenization;
 using static TorchSharp.torch;
 
 namespace Mlsae.Models;
@@ -20,47 +20,32 @@ public sealed record SpecialTokens(IReadOnlyList<long> Ids)
         return new SpecialTokens(ids);
     }
 
+    // The tokenizer files, shape-checked by the tokenizer's own readers: a malformed one is an
+    // MlsaeException naming the file and the field, never a stack trace.
     static SpecialTokens? FromTokenizerFiles(string folder)
     {
         var tokenizerPath = Path.Combine(folder, "tokenizer.json");
         if (!File.Exists(tokenizerPath)) return null;
         var names = new Dictionary<string, string>();
+        // special_tokens_map.json is read last, so it wins, as in transformers.
         foreach (var file in new[] { "tokenizer_config.json", "special_tokens_map.json" })
         {
-            var path = Path.Combine(folder, file);
-            if (!File.Exists(path)) continue;
-            try
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-                foreach (var key in new[] { "bos_token", "eos_token", "pad_token" })
-                    if (doc.RootElement.TryGetProperty(key, out var v))
-                    {
-                        var content = v.ValueKind == JsonValueKind.String ? v.GetString()
-                            : v.ValueKind == JsonValueKind.Object && v.TryGetProperty("content", out var c) ? c.GetString() : null;
-                        if (content is not null) names[key] = content;
-                        else if (v.ValueKind == JsonValueKind.Null) names.Remove(key);
-                    }
-            }
-            catch (JsonException e) { throw MlsaeException.From($"{path}: invalid JSON", e); }
+            if (TokenizerConfigJson.Read(Path.Combine(folder, file)) is not { } config) continue;
+            foreach (var key in new[] { "bos_token", "eos_token", "pad_token" })
+                if (config.Tokens.TryGetValue(key, out var content))
+                {
+                    if (content is null) names.Remove(key);
+                    else names[key] = content;
+                }
         }
         if (names.Count == 0) return null;
+        var (vocab, added) = TokenizerJson.ReadTokens(tokenizerPath);
         var ids = new List<long>();
-        try
+        foreach (var content in names.Values.Distinct())
         {
-            using var tok = JsonDocument.Parse(File.ReadAllBytes(tokenizerPath));
-            foreach (var content in names.Values.Distinct())
-            {
-                long? id = null;
-                if (tok.RootElement.TryGetProperty("added_tokens", out var added))
-                    foreach (var a in added.EnumerateArray())
-                        if (a.GetProperty("content").GetString() == content) { id = a.GetProperty("id").GetInt64(); break; }
-                if (id is null && tok.RootElement.TryGetProperty("model", out var model)
-                    && model.TryGetProperty("vocab", out var vocab) && vocab.TryGetProperty(content, out var vid))
-                    id = vid.GetInt64();
-                if (id is long found && !ids.Contains(found)) ids.Add(found);
-            }
+            long? id = added.FirstOrDefault(a => a.Content == content)?.Id ?? (vocab.TryGetValue(content, out int vid) ? vid : null);
+            if (id is long found && !ids.Contains(found)) ids.Add(found);
         }
-        catch (JsonException e) { throw MlsaeException.From($"{tokenizerPath}: invalid JSON", e); }
         return new SpecialTokens(ids);
     }
 

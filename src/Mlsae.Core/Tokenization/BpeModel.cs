@@ -9,23 +9,30 @@ public sealed class BpeModel
     readonly Dictionary<long, (int Rank, int Merged)> merges;
     readonly Dictionary<string, int[]> cache = new();
     readonly object cacheLock = new();
+    readonly string source;
     const int CacheCapacity = 100_000;
 
-    /// <summary>Builds the model; merges are pairs of vocab strings in rank order.</summary>
+    /// <summary>Builds the model; the vocab's ids are 0..n-1, each once; merges are pairs of vocab
+    /// strings in rank order. <paramref name="source"/> names the file in errors.</summary>
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string A, string B)> mergeList, string source)
     {
         this.vocab = vocab;
-        int size = vocab.Count == 0 ? 0 : vocab.Values.Max() + 1;
-        tokens = new string[size];
-        foreach (var (s, id) in vocab) tokens[id] = s;
+        this.source = source;
+        tokens = new string[vocab.Count];
+        foreach (var (s, id) in vocab)
+        {
+            if (id < 0 || id >= tokens.Length || tokens[id] is not null)
+                throw new MlsaeException($"{source}: \"model.vocab\" entry {JsonAt.Quote(s)} has id {id}, not one of 0..{tokens.Length - 1} used once");
+            tokens[id] = s;
+        }
         merges = new Dictionary<long, (int, int)>(mergeList.Count);
         for (int rank = 0; rank < mergeList.Count; rank++)
         {
             var (a, b) = mergeList[rank];
             if (!vocab.TryGetValue(a, out int ia) || !vocab.TryGetValue(b, out int ib))
-                throw new MlsaeException($"{source}: merge '{a} {b}' uses a token missing from the vocab");
+                throw new MlsaeException($"{source}: \"model.merges[{rank}]\" {JsonAt.Quote(a + " " + b)} uses a token missing from the vocab");
             if (!vocab.TryGetValue(a + b, out int merged))
-                throw new MlsaeException($"{source}: merge '{a} {b}' produces '{a + b}', which is missing from the vocab");
+                throw new MlsaeException($"{source}: \"model.merges[{rank}]\" {JsonAt.Quote(a + " " + b)} produces {JsonAt.Quote(a + b)}, which is missing from the vocab");
             merges.TryAdd(Key(ia, ib), (rank, merged));
         }
     }
@@ -65,7 +72,7 @@ public sealed class BpeModel
         for (int i = 0; i < n; i++)
         {
             if (!vocab.TryGetValue(word[i].ToString(), out ids[i]))
-                throw new MlsaeException($"tokenizer: byte symbol '{word[i]}' is missing from the vocab");
+                throw new MlsaeException($"{source}: byte symbol '{word[i]}' is missing from the vocab");
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }

@@ -41,24 +41,15 @@ public sealed class Tokenizer
         normalizedMatcher = new AddedTokenMatcher(added.Where(a => a.Normalized));
     }
 
-    /// <summary>Loads <c>tokenizer.json</c> from a file or from a folder holding it.</summary>
+    /// <summary>Loads <c>tokenizer.json</c> from a file or from a folder holding it, and
+    /// <c>model_max_length</c> from <c>tokenizer_config.json</c> beside it. A malformed file is an
+    /// <see cref="MlsaeException"/> naming the file and the field.</summary>
     public static Tokenizer Load(string path)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.json") : path;
         var (model, added, nfc) = TokenizerJson.Read(file);
-        return new Tokenizer(file, model, added, nfc, ReadModelMaxLength(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json")));
-    }
-
-    static int? ReadModelMaxLength(string configPath)
-    {
-        if (!File.Exists(configPath)) return null;
-        try
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(configPath));
-            return doc.RootElement.TryGetProperty("model_max_length", out var v) && v.ValueKind == System.Text.Json.JsonValueKind.Number
-                && v.TryGetDouble(out var d) && d >= 1 && d < int.MaxValue ? (int)d : null;
-        }
-        catch (System.Text.Json.JsonException e) { throw MlsaeException.From($"{configPath}: invalid JSON", e); }
+        var config = TokenizerConfigJson.Read(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json"));
+        return new Tokenizer(file, model, added, nfc, config?.ModelMaxLength);
     }
 
     /// <summary>The id of a token string (vocab or added), or null.</summary>

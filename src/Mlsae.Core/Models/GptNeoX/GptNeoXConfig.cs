@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Mlsae.Tokenization;
 
 namespace Mlsae.Models;
 
@@ -60,80 +61,110 @@ public sealed record GptNeoXConfig : ILanguageModelConfig
 
     static readonly string[] SupportedActivations = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu"];
 
-    /// <summary>Reads and validates a config.json.</summary>
+    // Upper bounds far past any real model (Pythia-12B: d_model 5120, 36 layers, vocab 50688), so a
+    // corrupt or hostile config.json fails here, naming the field, instead of allocating gigabytes.
+    const int MaxHiddenSize = 1 << 17;
+    const int MaxLayers = 1024;
+    const int MaxIntermediateSize = 1 << 20;
+    const int MaxVocabSize = 1 << 22;
+    const int MaxPositions = 1 << 24;
+
+    /// <summary>Reads and validates a config.json. A field of the wrong JSON type or out of range is an
+    /// <see cref="MlsaeException"/> naming the file and the field:
+    /// <c>config.json: "hidden_size" must be an integer, got "64"</c>.</summary>
     public static GptNeoXConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
-        JsonObject json;
-        try { json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new MlsaeException($"{path}: not a JSON object"); }
-        catch (JsonException e) { throw MlsaeException.From($"{path}: invalid JSON", e); }
-        return FromJson(json, path);
+        using var doc = JsonFields.Parse(path);
+        return FromJson(JsonFields.RootObject(doc, path), path);
     }
 
     /// <summary>Builds a config from parsed JSON; <paramref name="source"/> names it in errors.</summary>
     public static GptNeoXConfig FromJson(JsonObject json, string source)
     {
-        string? modelType = Str(json, "model_type");
+        string text;
+        // A tree parsed from text holding a lone surrogate escape cannot be written back out.
+        try { text = json.ToJsonString(); }
+        catch (InvalidOperationException) { throw new MlsaeException($"{source}: holds text that is not valid Unicode (a lone surrogate escape?)"); }
+        using var doc = JsonDocument.Parse(text);
+        return FromJson(doc.RootElement, source);
+    }
+
+    static GptNeoXConfig FromJson(JsonElement json, string source)
+    {
+        var at = JsonAt.Root(source);
+        string? modelType = JsonFields.OptString(json, at, "model_type");
         if (modelType is not null && modelType != ModelType)
             throw new MlsaeException($"{source}: model_type '{modelType}' is not supported (only {ModelType})");
-        if (json["rope_scaling"] is JsonNode scaling && scaling.GetValueKind() != JsonValueKind.Null)
-            throw new MlsaeException($"{source}: rope_scaling {scaling.ToJsonString()} is not supported");
-        double? theta = Num(json, "rotary_emb_base") ?? Num(json, "rope_theta");
-        double? pct = Num(json, "rotary_pct") ?? Num(json, "partial_rotary_factor");
-        if (json["rope_parameters"] is JsonObject rope)
+        if (JsonFields.Get(json, "rope_scaling") is { } scaling)
+            throw at["rope_scaling"].Error($"{Clip(scaling.GetRawText())} is not supported");
+        // Both spellings are read (and type-checked) before the classic one is preferred.
+        double? classicTheta = JsonFields.OptNumber(json, at, "rotary_emb_base"), newerTheta = JsonFields.OptNumber(json, at, "rope_theta");
+        double? classicPct = JsonFields.OptNumber(json, at, "rotary_pct"), newerPct = JsonFields.OptNumber(json, at, "partial_rotary_factor");
+        string? classicDtype = JsonFields.OptString(json, at, "torch_dtype"), newerDtype = JsonFields.OptString(json, at, "dtype");
+        double? theta = classicTheta ?? newerTheta, pct = classicPct ?? newerPct;
+        if (JsonFields.OptObject(json, at, "rope_parameters") is { } rope)
         {
-            string ropeType = Str(rope, "rope_type") ?? Str(rope, "type") ?? "default";
+            var ropeAt = at["rope_parameters"];
+            string ropeType = JsonFields.OptString(rope, ropeAt, "rope_type") ?? JsonFields.OptString(rope, ropeAt, "type") ?? "default";
             if (ropeType != "default")
                 throw new MlsaeException($"{source}: rope_parameters.rope_type '{ropeType}' is not supported (only default)");
-            theta ??= Num(rope, "rope_theta");
-            pct ??= Num(rope, "partial_rotary_factor");
+            double? ropeTheta = JsonFields.OptNumber(rope, ropeAt, "rope_theta"), ropePct = JsonFields.OptNumber(rope, ropeAt, "partial_rotary_factor");
+            theta ??= ropeTheta;
+            pct ??= ropePct;
         }
         var d = new GptNeoXConfig();
+        // Sizes, flags, eps and activation have no meaningful null: present means typed. Aliased keys,
+        // ids, dtype and the rope objects may be null (transformers writes null for "not set").
+        JsonElement? Present(string key) => json.TryGetProperty(key, out var v) ? v : null;
+        int Int(string key, int fallback, int max) =>
+            Present(key) is { } v ? CheckSize(at[key], JsonFields.Integer(v, at[key]), max) : fallback;
+        bool Bool(string key, bool fallback) => Present(key) is { } v ? JsonFields.Bool(v, at[key]) : fallback;
         var config = new GptNeoXConfig
         {
-            HiddenSize = Int(json, "hidden_size", source) ?? d.HiddenSize,
-            NumAttentionHeads = Int(json, "num_attention_heads", source) ?? d.NumAttentionHeads,
-            NumHiddenLayers = Int(json, "num_hidden_layers", source) ?? d.NumHiddenLayers,
-            IntermediateSize = Int(json, "intermediate_size", source) ?? d.IntermediateSize,
-            VocabSize = Int(json, "vocab_size", source) ?? d.VocabSize,
-            MaxPositionEmbeddings = Int(json, "max_position_embeddings", source) ?? d.MaxPositionEmbeddings,
-            LayerNormEps = Num(json, "layer_norm_eps") ?? d.LayerNormEps,
+            HiddenSize = Int("hidden_size", d.HiddenSize, MaxHiddenSize),
+            NumAttentionHeads = Int("num_attention_heads", d.NumAttentionHeads, MaxHiddenSize),
+            NumHiddenLayers = Int("num_hidden_layers", d.NumHiddenLayers, MaxLayers),
+            IntermediateSize = Int("intermediate_size", d.IntermediateSize, MaxIntermediateSize),
+            VocabSize = Int("vocab_size", d.VocabSize, MaxVocabSize),
+            MaxPositionEmbeddings = Int("max_position_embeddings", d.MaxPositionEmbeddings, MaxPositions),
+            LayerNormEps = Present("layer_norm_eps") is { } eps ? JsonFields.Number(eps, at["layer_norm_eps"]) : d.LayerNormEps,
             RotaryPct = pct ?? d.RotaryPct,
             RotaryEmbBase = theta ?? d.RotaryEmbBase,
-            UseParallelResidual = Bool(json, "use_parallel_residual") ?? d.UseParallelResidual,
-            HiddenAct = Str(json, "hidden_act") ?? d.HiddenAct,
-            AttentionBias = Bool(json, "attention_bias") ?? d.AttentionBias,
-            TieWordEmbeddings = Bool(json, "tie_word_embeddings") ?? d.TieWordEmbeddings,
-            TorchDtype = Str(json, "torch_dtype") ?? Str(json, "dtype") ?? d.TorchDtype,
-            BosTokenId = Id(json, "bos_token_id"),
-            EosTokenId = Id(json, "eos_token_id"),
-            PadTokenId = Id(json, "pad_token_id"),
+            UseParallelResidual = Bool("use_parallel_residual", d.UseParallelResidual),
+            HiddenAct = Present("hidden_act") is { } act ? JsonFields.String(act, at["hidden_act"]) : d.HiddenAct,
+            AttentionBias = Bool("attention_bias", d.AttentionBias),
+            TieWordEmbeddings = Bool("tie_word_embeddings", d.TieWordEmbeddings),
+            TorchDtype = classicDtype ?? newerDtype ?? d.TorchDtype,
+            BosTokenId = Id(json, at, "bos_token_id"),
+            EosTokenId = Id(json, at, "eos_token_id"),
+            PadTokenId = Id(json, at, "pad_token_id"),
         };
         config.Validate(source);
         return config;
     }
 
-    /// <summary>Throws <see cref="MlsaeException"/> naming <paramref name="source"/> and the key
-    /// for any value this port cannot run faithfully.</summary>
+    /// <summary>Throws <see cref="MlsaeException"/> naming <paramref name="source"/> and the field
+    /// for any value out of range or that this port cannot run faithfully.</summary>
     public void Validate(string source = "config")
     {
-        void Positive(int v, string key) { if (v <= 0) throw new MlsaeException($"{source}: {key} must be positive, got {v}"); }
-        Positive(HiddenSize, "hidden_size");
-        Positive(NumAttentionHeads, "num_attention_heads");
-        Positive(NumHiddenLayers, "num_hidden_layers");
-        Positive(IntermediateSize, "intermediate_size");
-        Positive(VocabSize, "vocab_size");
-        Positive(MaxPositionEmbeddings, "max_position_embeddings");
+        var at = JsonAt.Root(source);
+        void InRange(int v, string key, int max) => CheckSize(at[key], v, max);
+        InRange(HiddenSize, "hidden_size", MaxHiddenSize);
+        InRange(NumAttentionHeads, "num_attention_heads", MaxHiddenSize);
+        InRange(NumHiddenLayers, "num_hidden_layers", MaxLayers);
+        InRange(IntermediateSize, "intermediate_size", MaxIntermediateSize);
+        InRange(VocabSize, "vocab_size", MaxVocabSize);
+        InRange(MaxPositionEmbeddings, "max_position_embeddings", MaxPositions);
         if (HiddenSize % NumAttentionHeads != 0)
-            throw new MlsaeException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
-        if (!(RotaryPct >= 0 && RotaryPct <= 1))
-            throw new MlsaeException($"{source}: rotary_pct {RotaryPct} must be in [0, 1]");
+            throw at["num_attention_heads"].Error($"must divide \"hidden_size\" (hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads})");
+        if (!(RotaryPct > 0 && RotaryPct <= 1))
+            throw at["rotary_pct"].Error($"must be in (0, 1], got {RotaryPct}");
         if (RotaryNdims % 2 != 0)
-            throw new MlsaeException($"{source}: rotary dims int({HeadSize}·{RotaryPct}) = {RotaryNdims} must be even");
-        if (!(RotaryEmbBase > 0))
-            throw new MlsaeException($"{source}: rotary_emb_base {RotaryEmbBase} must be positive");
-        if (!(LayerNormEps > 0))
-            throw new MlsaeException($"{source}: layer_norm_eps {LayerNormEps} must be positive");
+            throw at["rotary_pct"].Error($"gives odd rotary dims int({HeadSize}·{RotaryPct}) = {RotaryNdims}; they must be even");
+        if (!(RotaryEmbBase > 0 && double.IsFinite(RotaryEmbBase)))
+            throw at["rotary_emb_base"].Error($"must be a positive number, got {RotaryEmbBase}");
+        if (!(LayerNormEps > 0 && double.IsFinite(LayerNormEps)))
+            throw at["layer_norm_eps"].Error($"must be a positive number, got {LayerNormEps}");
         if (!SupportedActivations.Contains(HiddenAct))
             throw new MlsaeException($"{source}: hidden_act '{HiddenAct}' is not supported (supported: {string.Join(", ", SupportedActivations)})");
         if (TorchDtype is not ("float32" or "float16" or "bfloat16" or "float64"))
@@ -175,28 +206,27 @@ public sealed record GptNeoXConfig : ILanguageModelConfig
         return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
-    static string? Str(JsonObject j, string key) =>
-        j[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-
-    static double? Num(JsonObject j, string key) =>
-        j[key] is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : null;
-
-    static bool? Bool(JsonObject j, string key) =>
-        j[key] is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? v.GetValue<bool>() : null;
-
-    static int? Int(JsonObject j, string key, string source)
+    static int CheckSize(JsonAt at, long v, int max)
     {
-        var n = Num(j, key);
-        if (n is null) return null;
-        if (n != Math.Floor(n.Value) || n > int.MaxValue) throw new MlsaeException($"{source}: {key} must be an integer, got {n}");
-        return (int)n.Value;
+        if (v <= 0) throw at.Error($"must be positive, got {v}");
+        if (v > max) throw at.Error($"must be at most {max}, got {v} (larger than any real model: a corrupt config?)");
+        return (int)v;
     }
 
-    static long? Id(JsonObject j, string key) => j[key] switch
+    /// <summary>A token id: an integer or null; eos may be a list, whose first entry tokenizers report.</summary>
+    static long? Id(JsonElement json, JsonAt at, string key)
     {
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => (long)v.GetValue<double>(),
-        // Some configs list several eos ids; the first is the one tokenizers report.
-        JsonArray { Count: > 0 } a when a[0] is JsonValue first && first.GetValueKind() == JsonValueKind.Number => (long)first.GetValue<double>(),
-        _ => null,
-    };
+        if (JsonFields.Get(json, key) is not { } v) return null;
+        if (v.ValueKind != JsonValueKind.Array) return JsonFields.Integer(v, at[key]);
+        long? first = null;
+        int i = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            long id = JsonFields.Integer(item, at[key][i++]);
+            first ??= id;
+        }
+        return first;
+    }
+
+    static string Clip(string s) => s.Length <= 60 ? s : s[..57] + "…";
 }

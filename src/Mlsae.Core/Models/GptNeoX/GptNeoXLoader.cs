@@ -8,7 +8,7 @@ namespace Mlsae.Models;
 /// <summary>Loads a GPT-NeoX from an HF model folder (<c>config.json</c> plus safetensors or
 /// <c>pytorch_model.bin</c>, sharded or not). Weights stored as fp16/bf16 are upcast exactly to
 /// float32; the model then moves to the requested device and compute dtype.</summary>
-public static class GptNeoXLoader
+public static partial class GptNeoXLoader
 {
     /// <summary>Buffers real Pythia checkpoints carry that transformers never uses.</summary>
     public static bool IsLegacyBuffer(string key) =>
@@ -17,12 +17,22 @@ public static class GptNeoXLoader
         || key.EndsWith(".inv_freq", StringComparison.Ordinal);
 
     /// <summary>Loads the model in <paramref name="folder"/>. Code outside this folder loads through
-    /// <see cref="ModelRegistry.Load"/>, which picks this loader for <c>model_type</c> gpt_neox.</summary>
-    public static GptNeoX Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <see cref="ModelRegistry.Load"/>, which picks this loader for <c>model_type</c> gpt_neox.
+    /// Before any module is created, the config is checked against the weight file's header
+    /// (<see cref="CheckWeights"/>) and the memory it needs against the machine's
+    /// (<see cref="CheckMemory"/>), so a bad or hostile config.json allocates nothing.</summary>
+    public static GptNeoX Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
+        Load(folder, device, dtype, AvailableMemoryBytes());
+
+    /// <summary><see cref="Load(string, Device?, ScalarType)"/> against <paramref name="availableBytes"/> of memory.</summary>
+    internal static GptNeoX Load(string folder, Device? device, ScalarType dtype, long availableBytes)
     {
         if (!Directory.Exists(folder)) throw new MlsaeException($"{folder}: model folder not found");
+        CheckComputeDType(dtype);
         var config = GptNeoXConfig.Load(Path.Combine(folder, "config.json"));
         using var weights = WeightSource.OpenFolder(folder);
+        CheckWeights(config, weights);
+        CheckMemory(config, folder, availableBytes);
         var model = new GptNeoX(config, folder);
         try
         {
@@ -40,11 +50,16 @@ public static class GptNeoXLoader
     /// <summary>Moves the model to a device and compute dtype.</summary>
     public static GptNeoX Move(GptNeoX model, Device device, ScalarType dtype)
     {
-        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
-            throw new MlsaeException($"--dtype: {dtype} is not a compute dtype (float32, bfloat16, float16)");
+        CheckComputeDType(dtype);
         model.to(device);
         model.to(dtype);
         return model;
+    }
+
+    static void CheckComputeDType(ScalarType dtype)
+    {
+        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
+            throw new MlsaeException($"--dtype: {dtype} is not a compute dtype (float32, bfloat16, float16)");
     }
 
     /// <summary>Copies every parameter of <paramref name="model"/> from <paramref name="weights"/>,

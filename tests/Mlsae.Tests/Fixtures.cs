@@ -42,10 +42,24 @@ public static class Fixtures
         Assert.True(worst <= 0, $"{what}: max |diff| {maxDiff:g4} exceeds atol {atol} + rtol {rtol}");
     }
 
-    /// <summary>A fresh temp folder, deleted by the test's own cleanup where it matters.</summary>
+    /// <summary>This test run's temp root, deleted when the test process exits.</summary>
+    static readonly Lazy<string> RunRoot = new(() =>
+    {
+        var root = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlsae-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException) { }                  // a file still open: the OS temp cleanup takes the rest
+            catch (UnauthorizedAccessException) { }
+        };
+        return root;
+    });
+
+    /// <summary>A fresh temp folder inside this run's root, which is deleted when the test process exits.</summary>
     public static string TempDir()
     {
-        var dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlsae-tests", Guid.NewGuid().ToString("N"));
+        var dir = System.IO.Path.Combine(RunRoot.Value, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
     }

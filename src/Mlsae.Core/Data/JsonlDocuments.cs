@@ -50,6 +50,11 @@ static class JsonlDocuments
             problem = $"malformed JSON ({e.Message.Split('\n')[0]})";
             return null;
         }
+        catch (InvalidOperationException e)   // a lone surrogate escape (\ud800): not text a tokenizer can take
+        {
+            problem = $"the text is not valid Unicode ({e.Message.Split('\n')[0]})";
+            return null;
+        }
     }
 
     /// <summary>Decompresses the whole file without keeping it, so corruption anywhere is found first.</summary>

@@ -40,11 +40,15 @@ public static class ModelRegistry
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
         JsonNode? json;
         try { json = JsonNode.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw MlsaeException.From($"{path}: invalid JSON", e); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw MlsaeException.From($"{path}: invalid JSON", e); }
         if (json is not JsonObject config) throw new MlsaeException($"{path}: not a JSON object");
-        return config["model_type"] is JsonValue v && v.GetValueKind() == JsonValueKind.String
-            ? v.GetValue<string>()
-            : throw new MlsaeException($"{path}: no model_type (supported: {string.Join(", ", ModelTypes)})");
+        try
+        {
+            return config["model_type"] is JsonValue v && v.GetValueKind() == JsonValueKind.String
+                ? v.GetValue<string>()
+                : throw new MlsaeException($"{path}: no model_type (supported: {string.Join(", ", ModelTypes)})");
+        }
+        catch (InvalidOperationException e) { throw MlsaeException.From($"{path}: invalid JSON", e); }   // a lone surrogate escape in a key or value
     }
 
     static string ConfigPath(string folder) => Path.Combine(folder, "config.json");

@@ -16,6 +16,16 @@ public class BadDataTests
     static byte[] Line(string prefix, byte[] raw, string suffix) => [.. Encoding.UTF8.GetBytes(prefix), .. raw, .. Encoding.UTF8.GetBytes(suffix)];
 
     [Fact]
+    public void ALoneSurrogateEscapeIsABadLineNotACrash()
+    {
+        var path = Write(Fixtures.TempDir(), "docs.jsonl", Encoding.UTF8.GetBytes("{\"text\": \"a\"}\n{\"text\": \"\\ud800\"}\n"));
+        Assert.Contains("docs.jsonl:2: the text is not valid Unicode", Assert.Throws<MlsaeException>(() => TextDocuments.Read(path).ToList()).Message);
+        var report = new DataReport();
+        Assert.Equal(["a"], TextDocuments.Read(path, new DocumentOptions(SkipBadLines: true), report));
+        Assert.Equal(1, report.SkippedLines);
+    }
+
+    [Fact]
     public void SkipBadLinesSkipsMalformedRecordsAndCountsThem()
     {
         var dir = Fixtures.TempDir();

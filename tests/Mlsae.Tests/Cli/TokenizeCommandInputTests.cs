@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using Mlsae.Tests.Cli;
+using Mlsae.Tests.Tokenization;
 using Xunit;
 
-namespace Mlsae.Tests.Tokenization;
+namespace Mlsae.Tests.Cli;
 
 /// <summary><c>mlsae tokenize</c> on bad input: it follows the data commands' rule for invalid UTF-8
 /// (an error naming file:line, or with <c>--skip-bad-lines</c> replaced as Python's errors='replace'

@@ -1,6 +1,5 @@
-using Mlsae.Data;
 
-namespace Mlsae.Tokenization;
+namespace Mlsae.Data;
 
 /// <summary>
 /// The lines of a text file (such as <c>mlsae tokenize</c>'s JSONL input), decoded under the rule

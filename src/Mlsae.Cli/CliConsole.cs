@@ -19,6 +19,8 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr) : Runs.IRun
     /// <summary>
     /// Runs <paramref name="action"/>, mapping user errors (<see cref="MlsaeException"/>, file
     /// system errors) to a one-line <c>error: …</c> on stderr and exit code 1, never a stack trace.
+    /// Anything else is a bug: as a last resort it becomes one line <c>error: internal error
+    /// (Type): message</c> and exit code 70 (EX_SOFTWARE), with the trace only under <c>MLSAE_DEBUG=1</c>.
     /// </summary>
     public int Guard(Func<int> action)
     {
@@ -26,7 +28,16 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr) : Runs.IRun
         catch (MlsaeException e) { return Fail(e.Message); }
         catch (IOException e) { return Fail(e.Message); }
         catch (UnauthorizedAccessException e) { return Fail(e.Message); }
+        catch (Exception e)
+        {
+            if (Environment.GetEnvironmentVariable("MLSAE_DEBUG") == "1") Error.WriteLine(e.ToString());
+            Fail($"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0].TrimEnd('\r')}");
+            return InternalError;
+        }
     }
+
+    /// <summary>The exit code of an unexpected failure (a bug), as sysexits' EX_SOFTWARE.</summary>
+    public const int InternalError = 70;
 
     int Fail(string message)
     {

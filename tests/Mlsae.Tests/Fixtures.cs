@@ -42,10 +42,16 @@ public static class Fixtures
         Assert.True(worst <= 0, $"{what}: max |diff| {maxDiff:g4} exceeds atol {atol} + rtol {rtol}");
     }
 
-    /// <summary>This test run's temp root, deleted when the test process exits.</summary>
+    /// <summary>This test run's temp root, deleted when the test process exits; roots left by test
+    /// processes that were killed (the runner may end its host without an exit event) go at the next run.</summary>
     static readonly Lazy<string> RunRoot = new(() =>
     {
-        var root = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlsae-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var parent = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlsae-tests");
+        Directory.CreateDirectory(parent);
+        foreach (var stale in Directory.EnumerateDirectories(parent, "run-*"))
+            if (int.TryParse(System.IO.Path.GetFileName(stale).Split('-')[1], out int pid) && !Alive(pid))
+                try { Directory.Delete(stale, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        var root = System.IO.Path.Combine(parent, $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
@@ -55,6 +61,12 @@ public static class Fixtures
         };
         return root;
     });
+
+    static bool Alive(int pid)
+    {
+        try { using var process = System.Diagnostics.Process.GetProcessById(pid); return !process.HasExited; }
+        catch (ArgumentException) { return false; }
+    }
 
     /// <summary>A fresh temp folder inside this run's root, which is deleted when the test process exits.</summary>
     public static string TempDir()

@@ -26,6 +26,12 @@ public sealed class DataOptions
     {
         Description = "Skip malformed records and replace invalid UTF-8 (as Python's errors='replace'), counting both, instead of failing",
     };
+    /// <summary><c>--max-document-bytes</c>.</summary>
+    public Option<long> MaxDocumentBytes { get; } = new("--max-document-bytes")
+    {
+        Description = "Largest record read (a JSONL line, a Parquet value, a whole .txt file); a larger one is an error naming file:line",
+        DefaultValueFactory = _ => DocumentOptions.DefaultMaxDocumentBytes,
+    };
     /// <summary><c>--max-length</c>.</summary>
     public Option<int> MaxLength { get; }
     /// <summary><c>--shard i/n</c>.</summary>
@@ -51,6 +57,7 @@ public sealed class DataOptions
         command.Options.Add(Revision);
         command.Options.Add(TextField);
         command.Options.Add(SkipBadLines);
+        command.Options.Add(MaxDocumentBytes);
         command.Options.Add(MaxLength);
         command.Options.Add(Shard);
     }
@@ -66,12 +73,20 @@ public sealed class DataOptions
         return max;
     }
 
+    /// <summary>The parsed document options (<c>--text-field</c>, <c>--skip-bad-lines</c>, <c>--max-document-bytes</c>).</summary>
+    public DocumentOptions Documents(ParseResult parse)
+    {
+        long max = parse.GetValue(MaxDocumentBytes);
+        if (max <= 0) throw new MlsaeException($"--max-document-bytes must be positive, got {max}");
+        return new DocumentOptions(parse.GetValue(TextField)!, parse.GetValue(SkipBadLines), max);
+    }
+
     /// <summary>The batch source <c>--data</c> (or <paramref name="fallback"/>) names, in batches of
     /// <paramref name="batchSize"/>; <paramref name="tokenizer"/> is loaded once, only for text sources.</summary>
     public BatchSource Source(ParseResult parse, Func<Tokenizer> tokenizer, Func<HubClient> hub, int batchSize = 1, string? fallback = null)
     {
         var data = parse.GetValue(Data) ?? fallback ?? throw new MlsaeException("--data is required");
         return new BatchSource(new DataSource(data, parse.GetValue(Split)!, parse.GetValue(Revision)!),
-            new DocumentOptions(parse.GetValue(TextField)!, parse.GetValue(SkipBadLines)), ParseMaxLength(parse), batchSize, ParseShard(parse), tokenizer, hub);
+            Documents(parse), ParseMaxLength(parse), batchSize, ParseShard(parse), tokenizer, hub);
     }
 }

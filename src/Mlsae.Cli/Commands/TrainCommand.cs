@@ -52,8 +52,10 @@ public static class TrainCommand
         command.SetAction(parse => console.Guard(() =>
         {
             var runDir = parse.GetValue(output)!;
+            if (string.IsNullOrWhiteSpace(runDir)) throw new MlsaeException("--out: an empty folder name");
             bool resuming = parse.GetValue(resume);
             if (resuming && !Run.Exists(runDir)) throw new MlsaeException($"--resume: {runDir} holds no run.json");
+            using var runLock = RunLock.Acquire(runDir);
             if (!resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
                 throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
             var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, console).Validate();
@@ -94,7 +96,7 @@ public static class TrainCommand
                 Data = new TrainDataOptions
                 {
                     Source = dataName, Split = parse.GetValue(data.Split)!, Revision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
-                    SkipBadLines = parse.GetValue(data.SkipBadLines), Shard = data.ParseShard(parse) is { Count: > 1 } shard ? shard.ToString() : null,
+                    SkipBadLines = parse.GetValue(data.SkipBadLines), MaxDocumentBytes = data.Documents(parse).MaxDocumentBytes, Shard = data.ParseShard(parse) is { Count: > 1 } shard ? shard.ToString() : null,
                     ValData = dataName == DataSource.Embedded ? tuned.Pick(valData, d.Data.ValData) : parse.GetValue(valData), ValBatches = tuned.Pick(valBatches, d.Data.ValBatches),
                     MaxLength = tuned.Pick(data.MaxLength, d.Data.MaxLength), BatchSize = tuned.Pick(batchSize, d.Data.BatchSize),
                 },

@@ -25,7 +25,7 @@ public static class TrainTokenizerCommand
             if (parse.GetValue(data.Data) is null) console.Error.WriteLine("data: the embedded synthetic corpus (no --data given)");
             var report = new DataReport();
             var docs = source.Documents(CliHub.Lazy(console),
-                new DocumentOptions(parse.GetValue(data.TextField)!, parse.GetValue(data.SkipBadLines)), report).Take(count);
+                data.Documents(parse), report).Take(count);
             var result = BpeTrainer.Train(docs, parse.GetValue(vocab));
             var outDir = parse.GetValue(output)!;
             BpeTrainer.Save(result, outDir, Path.GetFileName(Path.GetFullPath(outDir).TrimEnd('/')), data.ParseMaxLength(parse));

@@ -13,10 +13,18 @@ static class ByteLines
     public readonly record struct Line(byte[] Bytes, long Start, long Next);
 
     /// <summary>Streams the lines of <paramref name="stream"/> from byte <paramref name="offset"/> (a
-    /// line start). A stream that cannot seek (zstd) is read up to the offset and the bytes
-    /// dropped. Read failures become errors naming <paramref name="file"/> as <paramref name="what"/>.</summary>
-    public static IEnumerable<Line> Read(Stream stream, long offset, string file, string what)
+    /// line start, after <paramref name="linesBefore"/> lines). A stream that cannot seek (zstd) is
+    /// read up to the offset and the bytes dropped. Read failures become errors naming
+    /// <paramref name="file"/> as <paramref name="what"/>; a line longer than <paramref name="maxLine"/>
+    /// bytes is an error naming file:line before it is held in memory.</summary>
+    public static IEnumerable<Line> Read(Stream stream, long offset, string file, string what, long linesBefore = 0, long maxLine = long.MaxValue,
+        Func<string, MlsaeException>? tooLong = null)
     {
+        long lineNumber = linesBefore + 1;
+        void Grow(long length)
+        {
+            if (length > maxLine) throw tooLong?.Invoke($"{file}:{lineNumber}") ?? new MlsaeException($"{file}:{lineNumber}: a line of more than {maxLine:N0} bytes");
+        }
         var buffer = new byte[1 << 16];
         int Fill()
         {
@@ -50,13 +58,16 @@ static class ByteLines
             for (int i = 0; i < n; i++)
                 if (buffer[i] == (byte)'\n')
                 {
+                    Grow(line.Length + i - start);
                     line.Write(buffer, start, i - start);
                     long next = position + i + 1;
                     yield return new Line(line.ToArray(), lineStart, next);
                     line.SetLength(0);
                     lineStart = next;
                     start = i + 1;
+                    lineNumber++;
                 }
+            Grow(line.Length + n - start);
             line.Write(buffer, start, n - start);
             position += n;
         }

@@ -16,7 +16,7 @@ static class JsonlDocuments
         using var raw = File.OpenRead(file);
         using var stream = zstd ? new ZstdSharp.DecompressionStream(raw) : (Stream)raw;
         long lineNumber = start.Line;
-        foreach (var line in ByteLines.Read(stream, start.Offset, file, zstd ? "corrupt zstd stream" : "read error"))
+        foreach (var line in ByteLines.Read(stream, start.Offset, file, zstd ? "corrupt zstd stream" : "read error", start.Line, options.MaxDocumentBytes, options.TooLarge))
         {
             lineNumber++;
             string where = $"{file}:{lineNumber}";

@@ -32,6 +32,7 @@ static class ParquetDocuments
                 }
                 // A string column is decoded by Parquet.Net (writers such as Arrow only store valid
                 // UTF-8 there); a binary column is checked here like any other record.
+                if ((value is string str ? str.Length : ((byte[])value).Length) > options.MaxDocumentBytes) throw options.TooLarge(where);
                 var text = value as string ?? Utf8Text.Decode((byte[])value, where, options, report);
                 yield return new Document(text, start with { Offset = row - 1, Line = 0 });
             }

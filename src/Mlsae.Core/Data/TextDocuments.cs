@@ -16,7 +16,7 @@ public static class TextDocuments
         if (File.Exists(source)) return [source];
         if (Directory.Exists(source))
         {
-            var found = Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(IsSupported).Order(StringComparer.Ordinal).ToList();
+            var found = FolderFiles.Find(source, IsSupported);
             if (found.Count == 0) throw new MlsaeException($"--data: the folder '{source}' holds no {string.Join(", ", Extensions)} files");
             return found;
         }
@@ -72,6 +72,7 @@ public static class TextDocuments
 
     static string PlainText(string file, DocumentOptions options, DataReport? report)
     {
+        if (new FileInfo(file).Length > options.MaxDocumentBytes) throw options.TooLarge(file);   // a .txt file is one document
         var bytes = File.ReadAllBytes(file);
         int bad = Utf8Text.FirstInvalid(bytes);
         string where = bad < 0 ? file : $"{file}:{1 + bytes.AsSpan(0, bad).Count((byte)'\n')}";

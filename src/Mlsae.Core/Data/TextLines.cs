@@ -22,7 +22,7 @@ public static class TextLines
         using var stream = File.OpenRead(path);
         long number = 0;
         // The data sources' own line splitter and decoder, so tokenize and data cannot drift apart.
-        foreach (var line in ByteLines.Read(stream, 0, path, "read error"))
+        foreach (var line in ByteLines.Read(stream, 0, path, "read error", 0, options.MaxDocumentBytes, options.TooLarge))
         {
             number++;
             yield return (number, Utf8Text.Decode(line.Bytes, $"{path}:{number}", options, report));

@@ -25,7 +25,7 @@ public static class TokenIdsJsonl
         using var stream = File.OpenRead(path);
         long lineNumber = start.Line;
         int length = -1;
-        foreach (var line in ByteLines.Read(stream, start.Offset, path, "read error"))
+        foreach (var line in ByteLines.Read(stream, start.Offset, path, "read error", start.Line, DocumentOptions.DefaultMaxDocumentBytes))
         {
             lineNumber++;
             var bytes = line.Start == 0 && line.Bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? line.Bytes[3..] : line.Bytes;

@@ -75,7 +75,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
     /// from the start of the training stream unless a validation source is given).</summary>
     (BatchSource Training, DataPosition? Start, IReadOnlyList<TokenBatch> Validation) Streams(TrainOptions options)
     {
-        var documents = new DocumentOptions(options.Data.TextField, options.Data.SkipBadLines);
+        var documents = new DocumentOptions(options.Data.TextField, options.Data.SkipBadLines, options.Data.MaxDocumentBytes);
         BatchSource Open(string data, string split, Shard shard) => new(new DataSource(data, split, options.Data.Revision), documents,
             options.Data.MaxLength, options.Data.BatchSize, shard, () => model.Tokenizer, hub);
         var training = Open(options.Data.Source, options.Data.Split, Shard.Parse(options.Data.Shard));

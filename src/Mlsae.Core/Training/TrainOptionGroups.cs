@@ -30,6 +30,8 @@ public sealed record TrainDataOptions
     [JsonPropertyName("text_field")] public string TextField { get; init; } = "text";
     /// <summary>Skip malformed records instead of failing.</summary>
     [JsonPropertyName("skip_bad_lines")] public bool SkipBadLines { get; init; }
+    /// <summary>The largest record read (JSONL line, Parquet value, .txt file).</summary>
+    [JsonPropertyName("max_document_bytes")] public long MaxDocumentBytes { get; init; } = Data.DocumentOptions.DefaultMaxDocumentBytes;
     /// <summary>"i/n": train on the i-th of n disjoint parts of the data only (sequence j in part j mod n); null for all of it.</summary>
     [JsonPropertyName("shard")] public string? Shard { get; init; }
     /// <summary>Validation data; null holds out the first <see cref="ValBatches"/> batches of the training stream.</summary>
@@ -46,6 +48,7 @@ public sealed record TrainDataOptions
     {
         OptionChecks.Positive(MaxLength, "--max-length");
         OptionChecks.Positive(BatchSize, "--batch-size");
+        OptionChecks.Positive(MaxDocumentBytes, "--max-document-bytes");
         if (ValBatches < 0) throw new MlsaeException($"--val-batches must not be negative, got {ValBatches}");
         Data.Shard.Parse(Shard);
     }

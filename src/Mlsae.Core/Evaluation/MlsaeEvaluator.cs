@@ -10,9 +10,10 @@ namespace Mlsae.Evaluation;
 /// downstream metrics) without touching the coder's training state.</summary>
 public static class MlsaeEvaluator
 {
-    /// <summary>Evaluates on up to <paramref name="maxBatches"/> batches. <paramref name="progress"/> gets tokens done.</summary>
+    /// <summary>Evaluates on up to <paramref name="maxBatches"/> batches. <paramref name="progress"/> gets
+    /// tokens done; <paramref name="observe"/> sees each batch's coder output inside the batch's scope.</summary>
     public static EvalResult Run(ResidualStream stream, ISparseCoder sae, IEnumerable<long[][]> batches, bool downstream,
-        double deadTokensThreshold, int maxBatches = int.MaxValue, Action<long>? progress = null)
+        double deadTokensThreshold, int maxBatches = int.MaxValue, Action<long>? progress = null, Action<SparseCoderOutput>? observe = null)
     {
         var accumulator = new EvalAccumulator(stream.Layers, sae.NLatents, deadTokensThreshold, sae.DeadThreshold);
         long tokens = 0;
@@ -25,6 +26,7 @@ public static class MlsaeEvaluator
             using var output = sae.Forward(inputs, training: false);
             var splice = downstream ? DownstreamMetrics.Compute(stream.Model, stream.Layers, inputs, output.Recons, ids, stream.Hook) : null;
             accumulator.Add(inputs, output, splice);
+            observe?.Invoke(output);
             tokens += ids.numel();
             progress?.Invoke(tokens);
         }

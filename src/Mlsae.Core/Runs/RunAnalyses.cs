@@ -1,5 +1,5 @@
 using Mlsae.Analysis;
-using Mlsae.Autoencoder;
+using Mlsae.Coders;
 using Mlsae.Data;
 using Mlsae.Embedded;
 using Mlsae.Models;
@@ -9,26 +9,39 @@ namespace Mlsae.Runs;
 
 /// <summary>
 /// What a finished run writes beside its checkpoint from the validation batches: the latent
-/// distributions over layers and the variance ratios (one encoding pass for both), and one prompt's
-/// latents by layer — the aggregate and the single-token view the README's first command shows.
-/// Figures and the HTML report are drawn from these files by <c>Mlsae.Reports</c>.
+/// distributions over layers and the variance ratios (accumulated from the same coder outputs the
+/// final validation computes, so the batches are encoded once), and one prompt's latents by layer —
+/// the aggregate and the single-token view the README's first command shows. Figures and the HTML
+/// report are drawn from these files by <c>Mlsae.Reports</c>.
 /// </summary>
-public static class RunAnalyses
+public sealed class RunAnalyses(int layers, int latents)
 {
-    /// <summary>Writes dists, variances and the prompt analysis into the run folder.</summary>
-    public static void Write(Run run, ModelSession model, Coders.ISparseCoder sae, IReadOnlyList<TokenBatch> validation, IRunObserver observer)
+    readonly LayerDists dists = new(layers, latents);
+    readonly LayerVariances variances = new(layers, latents);
+
+    /// <summary>Adds one batch's coder output.</summary>
+    public void Observe(SparseCoderOutput output)
     {
-        var options = run.Options;
-        var dists = new LayerDists(model.Layers.Length, sae.NLatents);
-        var variances = new LayerVariances(model.Layers.Length, sae.NLatents);
+        dists.Add(output.TopKRaw, output.TopK.Indices);
+        variances.Add(output.TopKRaw, output.TopK.Indices);
+    }
+
+    /// <summary>Encodes the batches for the analyses alone (when their metrics are already known).</summary>
+    public void Encode(ModelSession model, ISparseCoder sae, IReadOnlyList<TokenBatch> validation)
+    {
         foreach (var batch in validation)
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             using var output = sae.Forward(model.Stream.Forward(model.Stream.Tokens(batch.Sequences)), training: false);
-            dists.Add(output.TopKRaw, output.TopK.Indices);
-            variances.Add(output.TopKRaw, output.TopK.Indices);
+            Observe(output);
         }
+    }
+
+    /// <summary>Writes dists, variances and the prompt analysis into the run folder.</summary>
+    public void Write(Run run, ModelSession model, ISparseCoder sae, IReadOnlyList<TokenBatch> validation, IRunObserver observer)
+    {
+        var options = run.Options;
         var meta = new Dictionary<string, string>
         {
             ["model"] = options.Model.Name, ["sae"] = run.Folder, ["layers"] = string.Join(",", model.Layers), ["data"] = options.Data.ValData ?? options.Data.Source + " (held out)",

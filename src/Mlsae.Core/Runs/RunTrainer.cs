@@ -59,7 +59,14 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         bool ranOut = final.Batches < options.TotalBatches;
         if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({training.Report.Summary()})");
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
-        var result = trainer.Validate(validation);
+        var analyses = new RunAnalyses(model.Layers.Length, config.NLatents);
+        EvalResult result;
+        if (trainer.LastValidation is { } validated && validated.Step == final.Step)
+        {
+            result = validated.Result;        // validated at this very step already: only the codes are needed again
+            analyses.Encode(model, sae, validation);
+        }
+        else result = trainer.Validate(validation, observe: analyses.Observe);
         result.Save(run.PathOf(Run.EvalFile));
         AtomicFile.WriteText(run.PathOf(Run.SummaryFile), EvalSummary.Markdown($"MLSAE on {options.Model.Name}", result,
         [
@@ -67,7 +74,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
             $"{final.Step} optimizer steps, {final.Tokens:N0} training tokens, lr {options.Optimizer.Lr}, seed {options.Autoencoder.Seed}{(options.Autoencoder.ReferenceQuirks ? ", reference quirks" : "")}",
             $"data {options.Data.Source}, max_length {options.Data.MaxLength}; validation {(options.Data.ValData ?? "held out from the start of the training stream")}",
         ]));
-        RunAnalyses.Write(run, model, sae, validation, observer);
+        analyses.Write(run, model, sae, validation, observer);
         return new TrainOutcome(final, result, ranOut);
     }
 

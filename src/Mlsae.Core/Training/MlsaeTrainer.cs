@@ -93,15 +93,21 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
         if (options.Runtime.ValEvery > 0 && state.Step % options.Runtime.ValEvery == 0 && validation.Count > 0)
         {
             var val = Validate(validation);
+            LastValidation = (state.Step, val);
             AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
         }
         if (state.Step % options.Runtime.CheckpointEvery == 0) Checkpoint(state, adam, aggregate);
         return state;
     }
 
-    /// <summary>Metrics on the validation batches, downstream ones included; the training state is untouched.</summary>
-    public EvalResult Validate(IReadOnlyList<TokenBatch> validation, Action<long>? progress = null) =>
-        MlsaeEvaluator.Run(stream, sae, validation.Select(b => b.Sequences), downstream: true, options.Autoencoder.DeadTokensThreshold, progress: progress);
+    /// <summary>The last validation during <see cref="Fit"/> and the step it was made at (the coder is
+    /// unchanged until the next optimizer step, so it stands for a validation at that step).</summary>
+    public (long Step, EvalResult Result)? LastValidation { get; private set; }
+
+    /// <summary>Metrics on the validation batches, downstream ones included; the training state is
+    /// untouched. <paramref name="observe"/> sees each batch's coder output (one pass serves the analyses too).</summary>
+    public EvalResult Validate(IReadOnlyList<TokenBatch> validation, Action<long>? progress = null, Action<SparseCoderOutput>? observe = null) =>
+        MlsaeEvaluator.Run(stream, sae, validation.Select(b => b.Sequences), downstream: true, options.Autoencoder.DeadTokensThreshold, progress: progress, observe: observe);
 
     void Checkpoint(TrainingState state, AdamOptimizer adam, StepAggregate aggregate)
     {

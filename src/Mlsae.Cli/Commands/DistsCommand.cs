@@ -52,20 +52,7 @@ public static class DistsCommand
         command.SetAction(parse => console.Guard(() =>
         {
             var files = parse.GetValue(inputs)!;
-            var (merged, metadata) = LayerDists.Load(files[0]);
-            var meta = metadata.Where(kv => kv.Key is not ("tokens" or "fraction_bits")).ToDictionary();
-            var shards = new List<string> { meta.GetValueOrDefault("shard", "0/1") };
-            foreach (var file in files.Skip(1))
-            {
-                var (next, m) = LayerDists.Load(file);
-                foreach (var key in new[] { "model", "sae", "layers", "max_length", "batch_size" })
-                    if (m.GetValueOrDefault(key) != meta.GetValueOrDefault(key))
-                        throw new MlsaeException($"{file}: {key} '{m.GetValueOrDefault(key)}' differs from {files[0]}'s '{meta.GetValueOrDefault(key)}'");
-                merged.Merge(next);
-                shards.Add(m.GetValueOrDefault("shard", "0/1"));
-            }
-            var counts = shards.Select(s => s.Split('/')[1]).Distinct().ToList();
-            meta["shard"] = counts.Count == 1 && shards.Distinct().Count() == int.Parse(counts[0]) ? "0/1" : string.Join("+", shards);
+            var (merged, meta) = ShardMerge.Dists(files);
             Save(merged, meta, parse.GetValue(output)!, !parse.GetValue(noFigures), console);
             return 0;
         }));

@@ -52,46 +52,12 @@ public static class ExamplesCommand
         command.SetAction(parse => console.Guard(() =>
         {
             var files = parse.GetValue(inputs)!;
-            var meta = ReadMetadata(files[0]);
-            var layers = meta["layers"].Split(',').Select(int.Parse).ToArray();
-            int top = int.Parse(meta["top"]), window = int.Parse(meta["window"]);
-            int latents = 0;
-            var all = new List<MaxActivatingExamples.Example>();
-            foreach (var file in files)
-            {
-                var m = ReadMetadata(file);
-                foreach (var key in new[] { "model", "sae", "layers", "top", "window", "max_length" })
-                    if (m.GetValueOrDefault(key) != meta.GetValueOrDefault(key))
-                        throw new MlsaeException($"{file}: {key} '{m.GetValueOrDefault(key)}' differs from {files[0]}'s '{meta.GetValueOrDefault(key)}'");
-                var read = ExamplesDatabase.Read(file, layers);
-                latents = Math.Max(latents, read.Count == 0 ? 0 : read.Max(e => e.Latent) + 1);
-                all.AddRange(read);
-            }
-            var merged = new MaxActivatingExamples(layers.Length, latents, top, window);
-            merged.Add(all);
-            meta["shard"] = "0/1";
-            var modelName = parse.GetValue(model) ?? meta["model"];
+            var (merged, meta, layers) = ShardMerge.Examples(files);
+            var modelName = parse.GetValue(model) ?? meta.GetValueOrDefault("model") ?? throw new MlsaeException($"{files[0]}: no \"model\" in its metadata; pass --model");
             var folder = Embedded.EmbeddedModel.Folder(modelName) ?? Hub.ModelResolver.Resolve(modelName, "main", CliHub.Lazy(console)());
             Write(parse.GetValue(output)!, merged, Tokenization.Tokenizer.Load(folder), layers, meta, console);
             return 0;
         }));
         return command;
-    }
-
-    static Dictionary<string, string> ReadMetadata(string path)
-    {
-        if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
-        try
-        {
-            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using var select = connection.CreateCommand();
-            select.CommandText = "SELECT key, value FROM metadata";
-            using var reader = select.ExecuteReader();
-            var meta = new Dictionary<string, string>();
-            while (reader.Read()) meta[reader.GetString(0)] = reader.GetString(1);
-            return meta;
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException e) { throw MlsaeException.From($"{path}: not an examples database", e); }
     }
 }

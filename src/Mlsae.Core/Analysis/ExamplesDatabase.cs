@@ -1,3 +1,4 @@
+using Mlsae.IO;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
@@ -19,10 +20,11 @@ public static class ExamplesDatabase
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N");
+        StaleTempFiles.Clean(full);   // those of a killed writer, with their journals
+        var temp = StaleTempFiles.For(full);
         try
         {
-            using (var connection = new SqliteConnection($"Data Source={temp};Pooling=False"))
+            using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp, Pooling = false }.ToString()))
             {
                 connection.Open();
                 using (var create = connection.CreateCommand())
@@ -78,29 +80,61 @@ public static class ExamplesDatabase
         var positions = layers.Select((layer, i) => (layer, i)).ToDictionary(p => p.layer, p => p.i);
         try
         {
-            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-            connection.Open();
+            using var connection = OpenReadOnly(path);
             using var select = connection.CreateCommand();
             select.CommandText = "SELECT latent, layer, act, token_ids, acts, sequence, position, offset FROM examples";
             using var reader = select.ExecuteReader();
             while (reader.Read())
             {
-                var ids = JsonSerializer.Deserialize<long[]>(reader.GetString(3))!;
-                int position = reader.GetInt32(6);
+                var ids = JsonSerializer.Deserialize<long[]>(reader.GetString(3)) ?? throw new FormatException("token_ids is null");
+                var acts = JsonSerializer.Deserialize<float[]>(reader.GetString(4)) ?? throw new FormatException("acts is null");
+                int position = reader.GetInt32(6), offset = reader.GetInt32(7), latent = reader.GetInt32(0);
                 if (!positions.TryGetValue(reader.GetInt32(1), out int layer)) throw new MlsaeException($"{path}: layer {reader.GetInt32(1)} is not among [{string.Join(", ", layers)}]");
-                result.Add(new MaxActivatingExamples.Example(reader.GetInt32(0), layer, reader.GetInt64(5), position, (float)reader.GetDouble(2), ids,
-                    JsonSerializer.Deserialize<float[]>(reader.GetString(4))!, reader.GetInt32(7)));
+                if (acts.Length != ids.Length || offset < 0 || offset >= ids.Length || latent < 0 || position < 0)
+                    throw new FormatException($"row with latent {latent}: {ids.Length} token_ids, {acts.Length} acts, offset {offset}, position {position}");
+                result.Add(new MaxActivatingExamples.Example(latent, layer, reader.GetInt64(5), position, (float)reader.GetDouble(2), ids, acts, offset));
             }
         }
-        catch (SqliteException e) { throw MlsaeException.From($"{path}: not a readable examples database", e); }
+        catch (Exception e) when (e is SqliteException or JsonException or InvalidCastException or FormatException or OverflowException or InvalidOperationException)
+        {
+            throw MlsaeException.From($"{path}: not a readable examples database", e);
+        }
         return result;
+    }
+
+    /// <summary>The database's metadata table (model, sae, layers, top, window, …).</summary>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
+        try
+        {
+            using var connection = OpenReadOnly(path);
+            using var select = connection.CreateCommand();
+            select.CommandText = "SELECT key, value FROM metadata";
+            using var reader = select.ExecuteReader();
+            var meta = new Dictionary<string, string>();
+            while (reader.Read()) meta[reader.GetString(0)] = reader.GetString(1);
+            return meta;
+        }
+        catch (Exception e) when (e is SqliteException or InvalidCastException or InvalidOperationException)
+        {
+            throw MlsaeException.From($"{path}: not an examples database", e);
+        }
+    }
+
+    /// <summary>Opens <paramref name="path"/> read-only; the connection string is built, never pasted, so
+    /// a path with <c>;</c> or <c>=</c> names just that file.</summary>
+    static SqliteConnection OpenReadOnly(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
     }
 
     /// <summary>The examples of one (latent, model layer), best first.</summary>
     public static List<(float Act, string Token, string[] Tokens, float[] Acts)> Select(string path, int latent, int layer)
     {
-        using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-        connection.Open();
+        using var connection = OpenReadOnly(path);
         using var select = connection.CreateCommand();
         select.CommandText = "SELECT act, token, tokens, acts FROM examples WHERE latent = $f AND layer = $l ORDER BY act DESC, sequence, position";
         select.Parameters.AddWithValue("$f", latent);

@@ -77,7 +77,7 @@ public static class ActivationsCommand
         if (given.Count(g => g) > 1) throw new MlsaeException("give at most one of --input, --text and --data");
         if (parse.GetValue(input) is string path) return TokenIdsJsonl.Read(path);
         Tokenization.Tokenizer LoadTokenizer() => parse.GetValue(tokenizer) is string t
-            ? Tokenization.Tokenizer.Load(ModelResolver.ResolveTokenizer(t, "main", hub())) : session.Tokenizer;
+            ? Tokenization.Tokenizer.Load(ModelResolver.ResolveTokenizer(t, "main", hub)) : session.Tokenizer;
         if (parse.GetValue(text) is string prompt)
         {
             var ids = LoadTokenizer().Encode(prompt).Select(i => (long)i).ToArray();

@@ -31,9 +31,8 @@ public static class DataCommand
             int max = data.ParseMaxLength(parse);
             int? cap = parse.GetValue(limit);
             if (cap is <= 0) throw new MlsaeException($"--limit must be positive, got {cap}");
-            HubClient? hub = null;
-            HubClient Hub() => hub ??= CliHub.Lazy(console)();
-            var source = data.Source(parse, () => Tokenizer.Load(ModelResolver.ResolveTokenizer(parse.GetValue(tokenizer)!, parse.GetValue(revision)!, Hub())), Hub);
+            var Hub = CliHub.Lazy(console);
+            var source = data.Source(parse, () => Tokenizer.Load(ModelResolver.ResolveTokenizer(parse.GetValue(tokenizer)!, parse.GetValue(revision)!, Hub)), Hub);
             var report = source.Report;
             var sequences = source.Sequences().Select(s => s.Ids);
             var outPath = parse.GetValue(output)!;

@@ -54,7 +54,7 @@ public static class ExamplesCommand
             var files = parse.GetValue(inputs)!;
             var (merged, meta, layers) = ShardMerge.Examples(files);
             var modelName = parse.GetValue(model) ?? meta.GetValueOrDefault("model") ?? throw new MlsaeException($"{files[0]}: no \"model\" in its metadata; pass --model");
-            var folder = Embedded.EmbeddedModel.Folder(modelName) ?? Hub.ModelResolver.Resolve(modelName, "main", CliHub.Lazy(console)());
+            var folder = Embedded.EmbeddedModel.Folder(modelName) ?? Hub.ModelResolver.Resolve(modelName, "main", CliHub.Lazy(console));
             Write(parse.GetValue(output)!, merged, Tokenization.Tokenizer.Load(folder), layers, meta, console);
             return 0;
         }));

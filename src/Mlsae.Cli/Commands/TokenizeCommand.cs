@@ -35,8 +35,7 @@ public static class TokenizeCommand
         {
             var inPath = parse.GetValue(input)!;
             if (!File.Exists(inPath)) throw new MlsaeException($"{inPath}: file not found");
-            var tok = Tokenizer.Load(ModelResolver.ResolveTokenizer(parse.GetValue(tokenizer)!, parse.GetValue(revision)!,
-                CliHub.Lazy(console)()));
+            var tok = Tokenizer.Load(ModelResolver.ResolveTokenizer(parse.GetValue(tokenizer)!, parse.GetValue(revision)!, CliHub.Lazy(console)));
             bool decoding = parse.GetValue(decode);
             var lines = new List<string>();
             var report = new DataReport();

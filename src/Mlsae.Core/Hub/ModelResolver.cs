@@ -12,13 +12,17 @@ public static class ModelResolver
     public static readonly IReadOnlyList<string> TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
 
     /// <summary>Resolves <paramref name="model"/> to a folder, fetching through <paramref name="hub"/> when it is a hub id.</summary>
-    public static string Resolve(string model, string revision, HubClient hub)
+    public static string Resolve(string model, string revision, HubClient hub) => Resolve(model, revision, () => hub);
+
+    /// <summary>As <see cref="Resolve(string, string, HubClient)"/>; <paramref name="hubClient"/> is called only when the hub is needed.</summary>
+    public static string Resolve(string model, string revision, Func<HubClient> hubClient)
     {
         if (Directory.Exists(model)) return model;
         if (System.IO.File.Exists(model))
             throw new MlsaeException($"--model: '{model}' is a file; pass the folder holding config.json and the weights");
         if (!HubClient.LooksLikeRepoId(model) || model.StartsWith('.'))
             throw new MlsaeException($"--model: '{model}' is neither a local folder nor a hub id (org/name)");
+        var hub = hubClient();   // created only when the hub is needed
         var config = hub.File(model, "config.json", revision)!;
         foreach (var name in WeightSource.FileNames)
         {
@@ -34,11 +38,15 @@ public static class ModelResolver
 
     /// <summary>Resolves <c>--tokenizer</c>: a tokenizer.json file, a folder holding one, or a hub id
     /// (its tokenizer files are fetched). Returns the folder or file to load.</summary>
-    public static string ResolveTokenizer(string tokenizer, string revision, HubClient hub)
+    public static string ResolveTokenizer(string tokenizer, string revision, HubClient hub) => ResolveTokenizer(tokenizer, revision, () => hub);
+
+    /// <summary>As <see cref="ResolveTokenizer(string, string, HubClient)"/>; <paramref name="hubClient"/> is called only when the hub is needed.</summary>
+    public static string ResolveTokenizer(string tokenizer, string revision, Func<HubClient> hubClient)
     {
         if (Directory.Exists(tokenizer) || System.IO.File.Exists(tokenizer)) return tokenizer;
         if (!HubClient.LooksLikeRepoId(tokenizer) || tokenizer.StartsWith('.'))
             throw new MlsaeException($"--tokenizer: '{tokenizer}' is neither a local file or folder nor a hub id (org/name)");
+        var hub = hubClient();
         var path = hub.File(tokenizer, "tokenizer.json", revision)!;
         foreach (var name in TokenizerFiles.Skip(1)) hub.File(tokenizer, name, revision, required: false);
         return Path.GetDirectoryName(path)!;

@@ -49,7 +49,7 @@ public sealed class ModelSession : IDisposable
     public static ModelSession Open(string model, string revision, string? layers, Device device, ScalarType dtype, bool skipSpecialTokens,
         Func<HubClient> hub, IResidualHook? hook = null)
     {
-        var folder = EmbeddedModel.Folder(model) ?? ModelResolver.Resolve(model, revision, hub());
+        var folder = EmbeddedModel.Folder(model) ?? ModelResolver.Resolve(model, revision, hub);
         var loaded = ModelRegistry.Load(folder, device, dtype);
         try
         {

@@ -66,13 +66,26 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
         using var output = sae.Forward(inputs, training: true);
         using var loss = sae.Loss(inputs, output);
         double totalValue = loss.Total.item<float>();
-        if (!double.IsFinite(totalValue))
-            throw new TrainingDivergedException($"the loss became {totalValue} at step {step + 1}; training stopped, and {runDir} keeps the last good checkpoint (lower --lr?)");
+        if (!double.IsFinite(totalValue)) throw Diverged(totalValue, step, inputs);
         (loss.Total / options.Optimizer.AccumulateGradBatches).backward();
         sae.AfterBackward();
         using var _ = no_grad();
         aggregate.Add(totalValue, loss.FvuMean.item<float>(), loss.AuxK.item<float>(), ToArray(loss.Fvu),
             ToArray(SparsityMetrics.L0(output.TopK.Values, sae.DeadThreshold)), output.Dead.item<float>());
+    }
+
+    /// <summary>What a non-finite loss means: the model's activations were already non-finite (its
+    /// weights or the input, not the learning rate), or the coder diverged; and what is kept.</summary>
+    TrainingDivergedException Diverged(double loss, long step, Tensor inputs)
+    {
+        bool inputsFinite = inputs.isfinite().all().item<bool>();
+        var cause = inputsFinite
+            ? "the autoencoder diverged (lower --lr?)"
+            : $"the model's residual stream already holds non-finite values (non-finite weights or activations in {options.Model.Name}), so no learning rate can help";
+        var kept = File.Exists(TrainingState.PathIn(runDir))
+            ? $"{runDir} keeps the last good checkpoint"
+            : $"no checkpoint was written yet (the first comes at step {options.Runtime.CheckpointEvery})";
+        return new TrainingDivergedException($"the loss became {loss} at step {step + 1}: {cause}; training stopped, and {kept}");
     }
 
     static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();

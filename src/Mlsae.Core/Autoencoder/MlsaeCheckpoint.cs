@@ -42,14 +42,21 @@ public static class MlsaeCheckpoint
         if (!File.Exists(weightsPath)) throw new MlsaeException($"{folder}: no {WeightsFile}");
         var json = File.ReadAllText(configPath);
         JsonObject node;
-        try { node = JsonNode.Parse(json)?.AsObject() ?? throw new MlsaeException($"{configPath}: expected a JSON object"); }
-        catch (System.Text.Json.JsonException e) { throw MlsaeException.From($"{configPath}: malformed JSON", e); }
+        try { node = JsonNode.Parse(json) as JsonObject ?? throw new MlsaeException($"{configPath}: expected a JSON object"); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { throw MlsaeException.From($"{configPath}: malformed JSON", e); }
         bool transformer = node.ContainsKey("model_name") || node.ContainsKey("expansion_factor");
+        if (transformer) CheckTransformerArguments(node, configPath);
         string prefix = transformer ? "autoencoder." : "";
         using var scope = NewDisposeScope();
         using var file = SafeTensorsFile.Open(weightsPath);
-        Tensor Read(string key) => file.Names.Contains(prefix + key)
-            ? file.Read(prefix + key) : throw new MlsaeException($"{weightsPath}: missing tensor '{prefix + key}'");
+        Tensor Read(string key)
+        {
+            if (!file.Names.Contains(prefix + key)) throw new MlsaeException($"{weightsPath}: missing tensor '{prefix + key}'");
+            var t = file.Read(prefix + key);
+            // An integer tensor cast to float would be a silent wrong SAE (latents of 3e10), not a checkpoint.
+            if (!t.is_floating_point()) throw new MlsaeException($"{weightsPath}: tensor '{prefix + key}' is {t.dtype}, not a floating-point weight");
+            return t;
+        }
         var encoder = Read("encoder.weight");
         var decoder = Read("decoder.weight");
         var bias = Read("pre_encoder_bias");
@@ -66,6 +73,19 @@ public static class MlsaeCheckpoint
             autoencoder.DeadLatents.Load(lastNonzero.to(ScalarType.Int64), null);
         }
         return new Loaded(autoencoder, transformer ? node : null);
+    }
+
+    /// <summary>Checks the <c>-tfm</c> arguments this tool reads, so that reading them later cannot fail.</summary>
+    static void CheckTransformerArguments(JsonObject node, string where)
+    {
+        if (node["model_name"] is JsonNode name && name.GetValueKind() != System.Text.Json.JsonValueKind.String)
+            throw new MlsaeException($"{where}: \"model_name\" must be a string, got {name.ToJsonString()}");
+        if (node["layers"] is JsonNode layers
+            && (layers is not JsonArray list || list.Any(v => v is null || v.GetValueKind() != System.Text.Json.JsonValueKind.Number || !v.AsValue().TryGetValue<int>(out int l) || l < 0)))
+            throw new MlsaeException($"{where}: \"layers\" must be a list of layer indices, got {layers.ToJsonString()}");
+        foreach (var key in new[] { "batch_size", "max_length", "accumulate_grad_batches" })
+            if (node[key] is JsonNode v && (v.GetValueKind() != System.Text.Json.JsonValueKind.Number || !v.AsValue().TryGetValue<long>(out long n) || n <= 0))
+                throw new MlsaeException($"{where}: \"{key}\" must be a positive integer, got {v.ToJsonString()}");
     }
 
     static MlsaeConfig FromTransformerArguments(JsonObject node, long[] encoderShape, string where)

@@ -45,9 +45,10 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var (training, start, validation) = Streams(options);
         var config = new MlsaeConfig
         {
-            NInputs = model.Model.Config.HiddenSize, NLatents = model.Model.Config.HiddenSize * options.Autoencoder.ExpansionFactor, K = options.Autoencoder.K,
+            NInputs = model.Model.Config.HiddenSize, NLatents = Latents(model.Model.Config.HiddenSize, options.Autoencoder.ExpansionFactor), K = options.Autoencoder.K,
             AuxK = options.Autoencoder.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.Autoencoder.DeadThreshold, Standardize = options.Autoencoder.Standardize,
         }.Validate("--expansion-factor/-k/--auxk");
+        CheckMemory(config, model.Layers.Length * options.TokensPerBatch, options);
         using var sae = MlsaeAutoencoder.Create(config, CoderSettings.Of(options), options.Autoencoder.Seed, model.Model.Device);
         var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder);
         observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {config.K}, "
@@ -76,6 +77,23 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         ]));
         analyses.Write(run, model, sae, validation, observer);
         return new TrainOutcome(final, result, ranOut);
+    }
+
+    static int Latents(int hiddenSize, int expansionFactor) => (long)hiddenSize * expansionFactor is var f && f <= int.MaxValue ? (int)f
+        : throw new MlsaeException($"--expansion-factor {expansionFactor}: {hiddenSize} × {expansionFactor} latents is more than a tensor dimension can hold");
+
+    /// <summary>
+    /// Refuses, before allocating, an autoencoder the machine cannot hold: its float32 encoder and
+    /// decoder, their gradients and Adam's two moments (8 · F · D values), plus the dense encoder
+    /// output of one batch (N · F for N = L · B · T vectors), against the memory this process may use.
+    /// </summary>
+    static void CheckMemory(MlsaeConfig config, long vectors, TrainOptions options)
+    {
+        double bytes = 4.0 * config.NLatents * ((double)config.NInputs * 8 + vectors);
+        double available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+            throw new MlsaeException($"--expansion-factor {options.Autoencoder.ExpansionFactor}: training {config.NLatents:N0} latents needs about {bytes / 1e9:N1} GB "
+                + $"(weights, gradients, Adam moments and one batch's encoder output) but this machine has {available / 1e9:N1} GB; lower --expansion-factor, --batch-size or --max-length");
     }
 
     /// <summary>The training batches, where training starts, and the validation batches (held out

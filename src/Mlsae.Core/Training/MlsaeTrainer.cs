@@ -137,8 +137,8 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
         if (!File.Exists(MetricsPath)) return;
         var kept = File.ReadAllLines(MetricsPath).Where(line =>
         {
-            try { return System.Text.Json.Nodes.JsonNode.Parse(line)?["step"]?.GetValue<long>() <= step; }
-            catch (System.Text.Json.JsonException) { return false; }   // a line cut by the kill
+            try { return System.Text.Json.Nodes.JsonNode.Parse(line) is System.Text.Json.Nodes.JsonObject o && o["step"]?.GetValue<long>() <= step; }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return false; }   // a line cut by the kill, or edited
         }).ToList();
         AtomicFile.WriteText(MetricsPath, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
     }

@@ -68,8 +68,9 @@ public sealed record TrainingState(long Step, long Batches, long Sequences, long
             adam.ExpAvg[i].copy_(Read($"adam.exp_avg.{i}", adam.ExpAvg[i]));
             adam.ExpAvgSq[i].copy_(Read($"adam.exp_avg_sq.{i}", adam.ExpAvgSq[i]));
         }
-        long Meta(string key) => file.Metadata.TryGetValue(key, out var v) && long.TryParse(v, out var n) ? n
-            : throw new MlsaeException($"{path}: missing '{key}' in its metadata");
+        long Meta(string key) => !file.Metadata.TryGetValue(key, out var v) ? throw new MlsaeException($"{path}: missing '{key}' in its metadata")
+            : long.TryParse(v, out var n) && n >= 0 && n <= int.MaxValue * 1024L ? n
+            : throw new MlsaeException($"{path}: metadata '{key}' is '{v}', not a count this run can have reached");
         adam.Step = Meta("adam_step");
         if (file.Metadata.TryGetValue("log_window", out var log)) window.Load(log, path);
         var position = file.Metadata.TryGetValue("position", out var p) ? DataPosition.FromJson(p, path) : null;

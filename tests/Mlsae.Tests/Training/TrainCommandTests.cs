@@ -71,6 +71,9 @@ public class TrainCommandTests
     [InlineData("--lr", "-1", "--lr must be a positive number")]
     [InlineData("-k", "100000", "k must be in 1..n_latents")]
     [InlineData("--layers", "7", "layer 7 out of range")]
+    [InlineData("--expansion-factor", "1000000", "latents needs about")]
+    [InlineData("--expansion-factor", "2000000000", "more than a tensor dimension can hold")]
+    [InlineData("--max-tokens", "9223372036854775807", "--max-tokens: 9223372036854775807 is too large")]
     public void BadFlagsAreOneLineErrors(string flag, string value, string message)
     {
         var run = Path.Combine(Fixtures.TempDir(), "run");

@@ -53,6 +53,7 @@ public sealed class TorchCheckpoint : IWeightSource
     /// then owns; <paramref name="path"/> names it in errors.</summary>
     public static TorchCheckpoint Open(string path, Stream stream)
     {
+        long archiveBytes = stream.CanSeek ? stream.Length : long.MaxValue;
         ZipArchive? zip = null;
         try
         {
@@ -73,7 +74,7 @@ public sealed class TorchCheckpoint : IWeightSource
             string prefix = pkl.FullName[..^"data.pkl".Length];
             var pickle = ReadPickle(path, pkl);
             var tensors = TorchStateDict.Parse(pickle, $"{path} ({ContainedPath.Printable(pkl.FullName)})",
-                (tensor, key) => StorageBytes(path, zip, prefix, stream.Length, tensor, key));
+                (tensor, key) => StorageBytes(path, zip, prefix, archiveBytes, tensor, key));
             return new TorchCheckpoint(path, zip, prefix, tensors);
         }
         catch

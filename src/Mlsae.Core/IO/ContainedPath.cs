@@ -18,6 +18,9 @@ public static class ContainedPath
     /// </summary>
     public static string Combine(string root, string relative, string what)
     {
+        // Path.GetFullPath throws ArgumentException on a NUL; a name from outside gets a message instead.
+        if (relative.Contains('\0'))
+            throw new MlsaeException($"{what} '{Printable(relative)}' contains a NUL character");
         if (Path.IsPathRooted(relative))
             throw new MlsaeException($"{what} '{Printable(relative)}' is an absolute path; it must be relative to {root}");
         var full = Path.GetFullPath(Path.Combine(Path.GetFullPath(root), relative));

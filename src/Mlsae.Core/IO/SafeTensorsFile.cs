@@ -1,39 +1,36 @@
-using System.IO.MemoryMappedFiles;
-using System.Text.Json;
 using TorchSharp;
 
 namespace Mlsae.IO;
 
 /// <summary>
 /// A safetensors file opened for reading. The header is parsed and every entry validated up
-/// front; tensor data is memory-mapped and copied once, straight into the tensor's storage.
+/// front (<see cref="SafeTensorsHeader"/>); tensor data is read once, straight into the tensor's
+/// storage, in pieces of at most 1 GiB, so tensors of any size load.
 /// </summary>
 public sealed class SafeTensorsFile : IWeightSource
 {
-    /// <summary>One tensor's header entry.</summary>
+    /// <summary>One tensor's header entry: <paramref name="Begin"/> and <paramref name="End"/> are
+    /// byte offsets into the data section.</summary>
     public sealed record Entry(string Name, string Code, torch.ScalarType Type, long[] Shape, long Begin, long End);
 
-    readonly Dictionary<string, Entry> entries;
-    readonly MemoryMappedFile? map;
-    readonly MemoryMappedViewAccessor? view;
-    readonly long dataStart;
+    readonly SafeTensorsHeader header;
+    readonly FileStream file;
 
     /// <inheritdoc />
     public string Path { get; }
 
     /// <summary>The optional <c>__metadata__</c> string map (empty when absent).</summary>
-    public IReadOnlyDictionary<string, string> Metadata { get; }
+    public IReadOnlyDictionary<string, string> Metadata => header.Metadata;
 
     /// <inheritdoc />
-    public IReadOnlyCollection<string> Names => entries.Keys;
+    public IReadOnlyCollection<string> Names => header.Names;
 
     /// <summary>The parsed header entries by name.</summary>
-    public IReadOnlyDictionary<string, Entry> Entries => entries;
+    public IReadOnlyDictionary<string, Entry> Entries => header.Entries;
 
-    SafeTensorsFile(string path, Dictionary<string, Entry> entries, IReadOnlyDictionary<string, string> metadata,
-        MemoryMappedFile? map, MemoryMappedViewAccessor? view, long dataStart)
+    SafeTensorsFile(string path, SafeTensorsHeader header, FileStream file)
     {
-        Path = path; this.entries = entries; Metadata = metadata; this.map = map; this.view = view; this.dataStart = dataStart;
+        Path = path; this.header = header; this.file = file;
     }
 
     /// <summary>Opens and validates a safetensors file. Bad files throw <see cref="MlsaeException"/>
@@ -41,95 +38,20 @@ public sealed class SafeTensorsFile : IWeightSource
     public static SafeTensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
-        long length;
-        byte[] header;
+        FileStream file;
         // The stream's length, not FileInfo's: hub cache snapshots are symlinks into blobs/.
-        using (var f = File.OpenRead(path))
+        try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw MlsaeException.From($"{path}: cannot open", e); }
+        try { return new SafeTensorsFile(path, SafeTensorsHeader.Read(path, file), file); }
+        catch
         {
-            length = f.Length;
-            if (length < 8) throw new MlsaeException($"{path}: truncated safetensors file ({length} bytes, no header length)");
-            byte[] prefix = new byte[8];
-            f.ReadExactly(prefix);
-            ulong headerLength = BitConverter.ToUInt64(prefix);
-            if (headerLength > (ulong)(length - 8))
-                throw new MlsaeException($"{path}: header length {headerLength} runs past the end of the file ({length} bytes)");
-            header = new byte[headerLength];
-            f.ReadExactly(header);
+            file.Dispose();
+            throw;
         }
-        long dataStart = 8 + header.LongLength;
-        long dataLength = length - dataStart;
-        var (entries, metadata) = ParseHeader(path, header, dataLength);
-
-        MemoryMappedFile? map = null;
-        MemoryMappedViewAccessor? view = null;
-        if (length > 0 && entries.Values.Any(e => e.End > e.Begin))
-        {
-            map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-            view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-        }
-        return new SafeTensorsFile(path, entries, metadata, map, view, dataStart);
     }
 
-    static (Dictionary<string, Entry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
-    {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(header); }
-        catch (JsonException e) { throw MlsaeException.From($"{path}: corrupt safetensors header", e); }
-        using var _ = doc;
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            throw new MlsaeException($"{path}: corrupt safetensors header (not a JSON object)");
-        var entries = new Dictionary<string, Entry>();
-        var metadata = new Dictionary<string, string>();
-        foreach (var prop in doc.RootElement.EnumerateObject())
-        {
-            if (prop.Name == "__metadata__")
-            {
-                if (prop.Value.ValueKind == JsonValueKind.Object)
-                    foreach (var m in prop.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
-                continue;
-            }
-            entries[prop.Name] = ParseEntry(path, prop.Name, prop.Value, dataLength);
-        }
-        var sorted = entries.Values.Where(e => e.End > e.Begin).OrderBy(e => e.Begin).ToList();
-        for (int i = 1; i < sorted.Count; i++)
-            if (sorted[i].Begin < sorted[i - 1].End)
-                throw new MlsaeException($"{path}: tensor '{sorted[i].Name}' overlaps tensor '{sorted[i - 1].Name}' in the data section");
-        return (entries, metadata);
-    }
-
-    static Entry ParseEntry(string path, string name, JsonElement e, long dataLength)
-    {
-        string where = $"{path}: tensor '{name}'";
-        if (e.ValueKind != JsonValueKind.Object
-            || !e.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String
-            || !e.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array
-            || !e.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
-            throw new MlsaeException($"{where}: malformed header entry (needs dtype, shape and two data_offsets)");
-        string code = dt.GetString()!;
-        if (!SafeTensorsDType.TryParse(code, out var type, out int size))
-            throw new MlsaeException($"{where}: unknown dtype '{code}'");
-        var shape = new long[sh.GetArrayLength()];
-        int i = 0;
-        foreach (var d in sh.EnumerateArray())
-        {
-            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long v) || v < 0)
-                throw new MlsaeException($"{where}: invalid shape {sh.GetRawText()}");
-            shape[i++] = v;
-        }
-        if (!off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end) || begin < 0 || end < begin)
-            throw new MlsaeException($"{where}: invalid data_offsets {off.GetRawText()}");
-        if (end > dataLength)
-            throw new MlsaeException($"{where}: data_offsets [{begin}, {end}] out of range (data section has {dataLength} bytes; file truncated?)");
-        long numel = 1;
-        foreach (var d in shape) numel = checked(numel * d);
-        if (checked(numel * size) != end - begin)
-            throw new MlsaeException($"{where}: shape {Tensors.Shapes.Format(shape)} x {code} needs {numel * size} bytes but data_offsets give {end - begin}");
-        return new Entry(name, code, type, shape, begin, end);
-    }
-
-    Entry Get(string name) => entries.TryGetValue(name, out var e) ? e
-        : throw new MlsaeException($"{Path}: no tensor named '{name}'");
+    Entry Get(string name) => header.Entries.TryGetValue(name, out var e) ? e
+        : throw new MlsaeException($"{Path}: no tensor named '{ContainedPath.Printable(name)}'");
 
     /// <inheritdoc />
     public long[] Shape(string name) => Get(name).Shape;
@@ -138,28 +60,40 @@ public sealed class SafeTensorsFile : IWeightSource
     public torch.ScalarType DType(string name) => Get(name).Type;
 
     /// <inheritdoc />
-    public unsafe torch.Tensor Read(string name)
+    public torch.Tensor Read(string name) => Read(name, TensorBytes.DefaultChunkBytes);
+
+    /// <summary><see cref="Read(string)"/> in pieces of at most <paramref name="chunkBytes"/> bytes
+    /// (tests use small pieces to cover the chunking on small files).</summary>
+    internal torch.Tensor Read(string name, long chunkBytes)
     {
         var e = Get(name);
-        var tensor = torch.empty(e.Shape, e.Type);
-        long count = e.End - e.Begin;
-        if (count == 0) return tensor;
-        var span = tensor.bytes;
-        byte* basePtr = null;
-        view!.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
+        var tensor = TensorBytes.Empty(Path, name, e.Shape, e.Type);
         try
         {
-            byte* src = basePtr + view.PointerOffset + dataStart + e.Begin;
-            new ReadOnlySpan<byte>(src, checked((int)count)).CopyTo(span);
+            long start = header.DataStart + e.Begin;
+            TensorBytes.ForEachChunk(tensor, chunkBytes, (chunk, offset) =>
+            {
+                // RandomAccess reads at an offset without moving a shared position, so reads may overlap.
+                int got = 0;
+                while (got < chunk.Length)
+                {
+                    int n = RandomAccess.Read(file.SafeFileHandle, chunk[got..], start + offset + got);
+                    if (n == 0)
+                        throw new MlsaeException(
+                            $"{Path}: tensor '{ContainedPath.Printable(name)}': file ends at byte {start + offset + got}, inside the tensor's data (it shrank after it was opened?)");
+                    got += n;
+                }
+            });
+            return tensor;
         }
-        finally { view.SafeMemoryMappedViewHandle.ReleasePointer(); }
-        return tensor;
+        catch (Exception ex)
+        {
+            tensor.Dispose();
+            if (ex is IOException) throw MlsaeException.From($"{Path}: tensor '{ContainedPath.Printable(name)}': read failed", ex);
+            throw;
+        }
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        view?.Dispose();
-        map?.Dispose();
-    }
+    public void Dispose() => file.Dispose();
 }

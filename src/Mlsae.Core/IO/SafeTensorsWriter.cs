@@ -11,7 +11,12 @@ public static class SafeTensorsWriter
     /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/>. Tensors may live on any
     /// device and be non-contiguous; they are copied to the CPU as needed and not disposed.</summary>
     public static void Write(string path, IReadOnlyDictionary<string, torch.Tensor> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null) => Write(path, tensors, metadata, TensorBytes.DefaultChunkBytes);
+
+    /// <summary><see cref="Write(string, IReadOnlyDictionary{string, torch.Tensor}, IReadOnlyDictionary{string, string}?)"/>
+    /// copying at most <paramref name="chunkBytes"/> bytes at a time (tests use small pieces).</summary>
+    internal static void Write(string path, IReadOnlyDictionary<string, torch.Tensor> tensors,
+        IReadOnlyDictionary<string, string>? metadata, long chunkBytes)
     {
         var ordered = tensors
             .OrderByDescending(kv => SafeTensorsDType.ElementSize(kv.Value.dtype))
@@ -57,7 +62,8 @@ public static class SafeTensorsWriter
             {
                 if (t.numel() == 0) continue;
                 using var cpu = t.detach().cpu().contiguous();
-                stream.Write(cpu.bytes);
+                // In pieces: one Span cannot pass 2 GiB.
+                TensorBytes.ForEachChunk(cpu, chunkBytes, (chunk, _) => stream.Write(chunk));
             }
         });
     }

@@ -24,17 +24,16 @@ public sealed class ShardedWeights : IWeightSource
         var result = new ShardedWeights(indexPath);
         try
         {
-            JsonDocument doc;
-            try { doc = JsonDocument.Parse(File.ReadAllBytes(indexPath)); }
-            catch (JsonException e) { throw MlsaeException.From($"{indexPath}: corrupt index", e); }
-            using var _ = doc;
-            if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+            if (!File.Exists(indexPath)) throw new MlsaeException($"{indexPath}: file not found");
+            using var doc = JsonText.Parse(File.ReadAllBytes(indexPath), $"{indexPath}: corrupt index");
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new MlsaeException($"{indexPath}: index has no weight_map object");
             var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(indexPath))!;
             var opened = new Dictionary<string, IWeightSource>();
             foreach (var entry in map.EnumerateObject())
             {
-                var file = entry.Value.GetString() ?? throw new MlsaeException($"{indexPath}: tensor '{entry.Name}' has no shard file");
+                var file = entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString()!
+                    : throw new MlsaeException($"{indexPath}: weight_map entry for tensor '{ContainedPath.Printable(entry.Name)}' must be a shard file name, not {entry.Value.ValueKind}");
                 if (!opened.TryGetValue(file, out var shard))
                 {
                     // The index may come from anywhere; its names must not reach files beside the model folder.

@@ -9,23 +9,23 @@ namespace Mlsae.IO;
 /// <see cref="RestrictedUnpickler"/>) and one <c>&lt;name&gt;/data/&lt;key&gt;</c> entry of raw
 /// little-endian bytes per storage.
 /// </summary>
+/// <remarks>
+/// Opening parses the pickle and checks every tensor's view against its storage entry
+/// (<see cref="TorchStateDict"/>), touching no tensor code. Reading a tensor inflates only the
+/// bytes of the storage up to the end of that tensor's view and allocates only the view's range,
+/// so a small tensor in a huge (or hostile, zip-bomb) storage costs what the tensor costs.
+/// </remarks>
 public sealed class TorchCheckpoint : IWeightSource
 {
-    sealed record StorageRef(string Key, torch.ScalarType Type);
-    sealed record TensorRef(StorageRef Storage, long Offset, long[] Size, long[] Stride);
+    /// <summary>The largest <c>data.pkl</c> read (16 MiB; a state dict's pickle takes ~150 bytes per tensor).</summary>
+    public const int MaxPickleBytes = 16 << 20;
 
-    static readonly Dictionary<string, torch.ScalarType> StorageTypes = new()
-    {
-        ["FloatStorage"] = torch.ScalarType.Float32, ["DoubleStorage"] = torch.ScalarType.Float64,
-        ["HalfStorage"] = torch.ScalarType.Float16, ["BFloat16Storage"] = torch.ScalarType.BFloat16,
-        ["LongStorage"] = torch.ScalarType.Int64, ["IntStorage"] = torch.ScalarType.Int32,
-        ["ShortStorage"] = torch.ScalarType.Int16, ["CharStorage"] = torch.ScalarType.Int8,
-        ["ByteStorage"] = torch.ScalarType.Byte, ["BoolStorage"] = torch.ScalarType.Bool,
-    };
+    // Deflate cannot expand a byte to more than 1032 (RFC 1951: a 258-byte match per 2 bits, at best).
+    const long MaxDeflateRatio = 1032;
 
     readonly ZipArchive zip;
     readonly string prefix;
-    readonly Dictionary<string, TensorRef> tensors;
+    readonly Dictionary<string, TorchStateDict.TensorRef> tensors;
 
     /// <inheritdoc />
     public string Path { get; }
@@ -33,7 +33,7 @@ public sealed class TorchCheckpoint : IWeightSource
     /// <inheritdoc />
     public IReadOnlyCollection<string> Names => tensors.Keys;
 
-    TorchCheckpoint(string path, ZipArchive zip, string prefix, Dictionary<string, TensorRef> tensors)
+    TorchCheckpoint(string path, ZipArchive zip, string prefix, Dictionary<string, TorchStateDict.TensorRef> tensors)
     {
         Path = path; this.zip = zip; this.prefix = prefix; this.tensors = tensors;
     }
@@ -43,11 +43,28 @@ public sealed class TorchCheckpoint : IWeightSource
     public static TorchCheckpoint Open(string path)
     {
         if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
-        ZipArchive zip;
-        try { zip = ZipFile.OpenRead(path); }
-        catch (InvalidDataException)
+        FileStream file;
+        try { file = File.OpenRead(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw MlsaeException.From($"{path}: cannot open", e); }
+        return Open(path, file);
+    }
+
+    /// <summary>Opens a checkpoint from a seekable <paramref name="stream"/>, which the checkpoint
+    /// then owns; <paramref name="path"/> names it in errors.</summary>
+    public static TorchCheckpoint Open(string path, Stream stream)
+    {
+        long archiveBytes = stream.CanSeek ? stream.Length : long.MaxValue;
+        ZipArchive? zip = null;
+        try
         {
-            throw new MlsaeException($"{path}: not a zip-format PyTorch checkpoint (corrupt, truncated, or saved with the legacy non-zip format)");
+            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
+            _ = zip.Entries;   // the central directory is read lazily, here, and cached
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            if (zip is null) stream.Dispose(); else zip.Dispose();
+            throw MlsaeException.From(
+                $"{path}: not a zip-format PyTorch checkpoint (corrupt, truncated, or saved with the legacy non-zip format)", e);
         }
         try
         {
@@ -55,18 +72,9 @@ public sealed class TorchCheckpoint : IWeightSource
                 && e.FullName.Count(c => c == '/') <= 1)
                 ?? throw new MlsaeException($"{path}: zip entry '<name>/data.pkl' missing");
             string prefix = pkl.FullName[..^"data.pkl".Length];
-            object? root;
-            using (var s = OpenEntry(path, pkl))
-                root = RestrictedUnpickler.Load(s, $"{path} ({pkl.FullName})", PersistentLoad(path), Rebuild(path));
-            if (root is not Dictionary<object, object?> dict)
-                throw new MlsaeException($"{path}: the pickle is not a state dict");
-            var tensors = new Dictionary<string, TensorRef>();
-            foreach (var (k, v) in dict)
-                if (k is string name && v is TensorRef t)
-                {
-                    Validate(path, zip, prefix, name, t);
-                    tensors[name] = t;
-                }
+            var pickle = ReadPickle(path, pkl);
+            var tensors = TorchStateDict.Parse(pickle, $"{path} ({ContainedPath.Printable(pkl.FullName)})",
+                (tensor, key) => StorageBytes(path, zip, prefix, archiveBytes, tensor, key));
             return new TorchCheckpoint(path, zip, prefix, tensors);
         }
         catch
@@ -76,85 +84,94 @@ public sealed class TorchCheckpoint : IWeightSource
         }
     }
 
-    static Stream OpenEntry(string path, ZipArchiveEntry entry)
+    static byte[] ReadPickle(string path, ZipArchiveEntry entry)
     {
-        try { return entry.Open(); }
-        catch (InvalidDataException e) { throw new MlsaeException($"{path}: corrupt zip entry '{entry.FullName}' ({e.Message})"); }
+        if (entry.Length > MaxPickleBytes)
+            throw new MlsaeException($"{path}: '{ContainedPath.Printable(entry.FullName)}' is {entry.Length} bytes, over the {MaxPickleBytes}-byte limit for a state dict's pickle");
+        var buffer = new MemoryStream();
+        try
+        {
+            using var s = entry.Open();
+            // The declared length may lie: read at most one byte past the limit, whatever it says.
+            var chunk = new byte[81920];
+            for (int n; (n = s.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxPickleBytes + 1L - buffer.Length))) > 0;)
+            {
+                buffer.Write(chunk, 0, n);
+                if (buffer.Length > MaxPickleBytes)
+                    throw new MlsaeException($"{path}: '{ContainedPath.Printable(entry.FullName)}' inflates past the {MaxPickleBytes}-byte limit for a state dict's pickle");
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw MlsaeException.From($"{path}: corrupt zip entry '{ContainedPath.Printable(entry.FullName)}'", e);
+        }
+        return buffer.ToArray();
     }
 
-    static Func<object, object> PersistentLoad(string path) => pid =>
+    // The uncompressed size of a storage's zip entry, after checking it is one deflate could produce.
+    static long StorageBytes(string path, ZipArchive zip, string prefix, long archiveBytes, string tensor, string key)
     {
-        // ('storage', storage_type, key, location, numel)
-        if (pid is not object?[] { Length: >= 4 } t || t[0] as string != "storage"
-            || t[1] is not RestrictedUnpickler.Global g || t[2] is not string key)
-            throw new MlsaeException($"{path}: unexpected persistent id in pickle");
-        if (!StorageTypes.TryGetValue(g.Name, out var type))
-            throw new MlsaeException($"{path}: unsupported storage type '{g}'");
-        return new StorageRef(key, type);
-    };
-
-    static Func<RestrictedUnpickler.Global, object?[], object> Rebuild(string path) => (g, args) =>
-    {
-        switch (g.Name)
-        {
-            case "_rebuild_tensor_v2" or "_rebuild_tensor" when args.Length >= 4 && args[0] is StorageRef s:
-                return new TensorRef(s, Convert.ToInt64(args[1]), Longs(path, args[2]), Longs(path, args[3]));
-            case "_rebuild_parameter" when args.Length >= 1 && args[0] is TensorRef t:
-                return t;
-            default:
-                throw new MlsaeException($"{path}: unexpected call of '{g}' in pickle");
-        }
-    };
-
-    static long[] Longs(string path, object? v) => v is object?[] a
-        ? a.Select(x => x is long l ? l : throw new MlsaeException($"{path}: non-integer size in pickle")).ToArray()
-        : throw new MlsaeException($"{path}: expected a tuple of sizes in pickle");
-
-    static void Validate(string path, ZipArchive zip, string prefix, string name, TensorRef t)
-    {
-        var entryName = prefix + "data/" + t.Storage.Key;
+        var entryName = prefix + "data/" + key;
         var entry = zip.GetEntry(entryName)
-            ?? throw new MlsaeException($"{path}: tensor '{name}': zip entry '{entryName}' missing");
-        long size = SafeTensorsDType.ElementSize(t.Storage.Type);
-        long extent = t.Offset + 1;
-        bool empty = false;
-        for (int i = 0; i < t.Size.Length; i++)
-        {
-            if (t.Size[i] == 0) empty = true;
-            extent += (t.Size[i] - 1) * t.Stride[i];
-        }
-        if (!empty && extent * size > entry.Length)
+            ?? throw new MlsaeException($"{path}: tensor '{ContainedPath.Printable(tensor)}': zip entry '{ContainedPath.Printable(entryName)}' missing");
+        if (entry.CompressedLength > archiveBytes
+            || entry.Length > MaxDeflateRatio * Math.Max(entry.CompressedLength, 1) + 64)
             throw new MlsaeException(
-                $"{path}: tensor '{name}': shape {Tensors.Shapes.Format(t.Size)} needs {extent * size} bytes of storage '{entryName}', which has {entry.Length}");
+                $"{path}: tensor '{ContainedPath.Printable(tensor)}': zip entry '{ContainedPath.Printable(entryName)}' declares {entry.Length} bytes from {entry.CompressedLength} compressed, which no zip of {archiveBytes} bytes holds (corrupt or hostile file)");
+        return entry.Length;
     }
 
-    TensorRef Get(string name) => tensors.TryGetValue(name, out var t) ? t
-        : throw new MlsaeException($"{Path}: no tensor named '{name}'");
+    TorchStateDict.TensorRef Get(string name) => tensors.TryGetValue(name, out var t) ? t
+        : throw new MlsaeException($"{Path}: no tensor named '{ContainedPath.Printable(name)}'");
 
     /// <inheritdoc />
     public long[] Shape(string name) => Get(name).Size;
 
     /// <inheritdoc />
-    public torch.ScalarType DType(string name) => Get(name).Storage.Type;
+    public torch.ScalarType DType(string name) => Get(name).Type;
 
     /// <inheritdoc />
-    public torch.Tensor Read(string name)
+    public torch.Tensor Read(string name) => Read(name, TensorBytes.DefaultChunkBytes);
+
+    /// <summary><see cref="Read(string)"/> in pieces of at most <paramref name="chunkBytes"/> bytes.</summary>
+    internal torch.Tensor Read(string name, long chunkBytes)
     {
         var t = Get(name);
-        var entry = zip.GetEntry(prefix + "data/" + t.Storage.Key)!;
-        long size = SafeTensorsDType.ElementSize(t.Storage.Type);
-        using var storage = torch.empty(entry.Length / size, t.Storage.Type);
-        using (var s = OpenEntry(Path, entry))
+        if (t.End == t.Begin) return TensorBytes.Empty(Path, name, t.Size, t.Type);
+        var entry = zip.GetEntry(prefix + "data/" + t.Key)!;
+        long elementSize = SafeTensorsDType.ElementSize(t.Type);
+        using var range = TensorBytes.Empty(Path, name, [t.End - t.Begin], t.Type);   // the elements the view spans, no more
+        string where = $"{Path}: tensor '{ContainedPath.Printable(name)}'";
+        try
         {
-            try { s.ReadExactly(storage.bytes); }
-            catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
+            using var s = entry.Open();
+            Skip(s, t.Begin * elementSize, where);
+            TensorBytes.ForEachChunk(range, chunkBytes, (chunk, offset) =>
             {
-                throw new MlsaeException($"{Path}: tensor '{name}': storage entry is truncated or corrupt");
-            }
+                for (int got = 0, n; got < chunk.Length; got += n)
+                    if ((n = s.Read(chunk[got..])) == 0)
+                        throw new MlsaeException(
+                            $"{where}: storage '{ContainedPath.Printable(entry.FullName)}' ends after {t.Begin * elementSize + offset + got} bytes; the tensor's view needs {t.End * elementSize}");
+            });
         }
-        using var view = storage.as_strided(t.Size, t.Stride, t.Offset);
-        // One copy, compact and contiguous: the result must not keep the whole storage alive.
-        return view.is_contiguous() ? view.clone() : view.contiguous();
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw MlsaeException.From($"{where}: storage '{ContainedPath.Printable(entry.FullName)}' is corrupt", e);
+        }
+        var view = range.as_strided(t.Size, t.Stride, t.Offset - t.Begin);
+        if (view.is_contiguous()) return view;
+        using (view) return view.contiguous();   // compact: the result must not keep the range alive
+    }
+
+    static void Skip(Stream s, long bytes, string where)
+    {
+        var scratch = new byte[(int)Math.Min(bytes, 1 << 16)];
+        for (long left = bytes; left > 0;)
+        {
+            int n = s.Read(scratch, 0, (int)Math.Min(left, scratch.Length));
+            if (n == 0) throw new MlsaeException($"{where}: storage ends after {bytes - left} bytes, before the tensor's data at byte {bytes}");
+            left -= n;
+        }
     }
 
     /// <inheritdoc />

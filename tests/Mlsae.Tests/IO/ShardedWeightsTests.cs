@@ -64,3 +64,31 @@ public class ShardedWeightsTests
         Assert.Contains($"'{shard}'", e.Message);
     }
 }
+
+public class ShardedWeightsHostileTests
+{
+    [Theory]
+    [InlineData("{\"weight_map\": {\"embed_out.weight\": 5}}", "weight_map entry for tensor 'embed_out.weight' must be a shard file name, not Number")]
+    [InlineData("{\"weight_map\": {\"embed_out.weight\": null}}", "not Null")]
+    [InlineData("{\"weight_map\": {\"embed_out.weight\": [\"a\"]}}", "not Array")]
+    [InlineData("{\"weight_map\": {\"embed_out.weight\": \"a\\u0000b.safetensors\"}}", "contains a NUL character")]
+    [InlineData("{\"weight_map\": []}", "no weight_map object")]
+    [InlineData("[1]", "no weight_map object")]
+    [InlineData("{\"weight_map\": {\"\\ud800\": \"a.safetensors\"}}", "unpaired UTF-16 surrogate")]
+    public void BadIndexValuesAreErrorsNamingTheIndex(string json, string mention)
+    {
+        var index = Path.Combine(Fixtures.TempDir(), "model.safetensors.index.json");
+        File.WriteAllText(index, json);
+        var e = Assert.Throws<MlsaeException>(() => WeightSource.OpenFile(index));
+        Assert.Contains(index, e.Message);
+        Assert.Contains(mention, e.Message);
+    }
+
+    [Fact]
+    public void InvalidUtf8IndexIsAnError()
+    {
+        var index = Path.Combine(Fixtures.TempDir(), "model.safetensors.index.json");
+        File.WriteAllBytes(index, [.. "{\"weight_map\": {\""u8, 0xff, .. "\": \"a.safetensors\"}}"u8]);
+        Assert.Contains("invalid UTF-8 at byte 17", Assert.Throws<MlsaeException>(() => WeightSource.OpenFile(index)).Message);
+    }
+}

@@ -79,7 +79,7 @@ public sealed record MlsaeConfig
                 Standardize = node["standardize"]?.GetValue<bool>() ?? true,
             }.Validate(where);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)   // ArgumentException: a key given twice
         {
             throw MlsaeException.From($"{where}: not a valid MLSAE config", e);
         }

@@ -48,7 +48,7 @@ public static class ModelRegistry
                 ? v.GetValue<string>()
                 : throw new MlsaeException($"{path}: no model_type (supported: {string.Join(", ", ModelTypes)})");
         }
-        catch (InvalidOperationException e) { throw MlsaeException.From($"{path}: invalid JSON", e); }   // a lone surrogate escape in a key or value
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException) { throw MlsaeException.From($"{path}: invalid JSON", e); }   // a lone surrogate escape, a key given twice
     }
 
     static string ConfigPath(string folder) => Path.Combine(folder, "config.json");

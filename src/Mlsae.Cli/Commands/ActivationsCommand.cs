@@ -31,9 +31,10 @@ public static class ActivationsCommand
         var device = CommonOptions.Device();
         var dtype = CommonOptions.DType();
         var noSkip = CommonOptions.NoSkipSpecialTokens();
+        var allowNonFinite = CommonOptions.AllowNonFiniteWeights();
         var command = new Command("activations", "Export residual-stream activations [L, B, T, D] of a language model for token ids, text or a data source")
         {
-            model, revision, input, text, tokenizer, limit, output, layers, logits, batchSize, device, dtype, noSkip,
+            model, revision, input, text, tokenizer, limit, output, layers, logits, batchSize, device, dtype, noSkip, allowNonFinite,
         };
         data.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
@@ -43,7 +44,8 @@ public static class ActivationsCommand
             var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
             if (modelName == EmbeddedModel.Name) data.ImplicitMaxLength = EmbeddedModel.RunDefaults.Data.MaxLength;
             var hub = CliHub.Lazy(console);
-            using var session = ModelSession.Open(modelName, parse.GetValue(revision)!, parse.GetValue(layers), dev, type, !parse.GetValue(noSkip), hub);
+            using var session = ModelSession.Open(modelName, parse.GetValue(revision)!, parse.GetValue(layers), dev, type, !parse.GetValue(noSkip), hub,
+                allowNonFiniteWeights: parse.GetValue(allowNonFinite));
             var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, session, hub, console);
             var languageModel = session.Model;
             var selected = session.Layers;

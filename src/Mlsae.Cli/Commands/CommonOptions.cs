@@ -46,6 +46,12 @@ public static class CommonOptions
         Description = "Keep the activations at bos/eos/pad positions instead of zeroing them (the reference zeroes them)",
     };
 
+    /// <summary><c>--allow-non-finite-weights</c>.</summary>
+    public static Option<bool> AllowNonFiniteWeights() => new("--allow-non-finite-weights")
+    {
+        Description = "Load a model whose weights hold NaN or infinite values instead of failing (its activations will not be finite)",
+    };
+
     /// <summary>Parses <c>--device</c> and <c>--dtype</c>.</summary>
     public static (torch.Device Device, torch.ScalarType DType) ParseCompute(string device, string dtype) =>
         (DTypes.ParseDevice(device), DTypes.Parse(dtype));

@@ -43,10 +43,11 @@ public static class TrainCommand
         var dtype = CommonOptions.DType();
         var modelDType = new Option<string?>("--model-dtype") { Description = "Compute dtype of the transformer forward when it differs from --dtype (float32, bfloat16, float16)" };
         var noSkip = CommonOptions.NoSkipSpecialTokens();
+        var allowNonFinite = CommonOptions.AllowNonFiniteWeights();
         var command = new Command("train", "Train a multi-layer SAE on a language model's residual stream")
         {
             model, revision, layers, valData, valBatches, output, resume, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
-            batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, modelDType, noSkip,
+            batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, modelDType, noSkip, allowNonFinite,
         };
         data.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
@@ -62,7 +63,7 @@ public static class TrainCommand
             var hub = CliHub.Lazy(console);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(layers),
-                dev, type, options.Model.SkipSpecialTokens, hub);
+                dev, type, options.Model.SkipSpecialTokens, hub, allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
             var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
             bool resumeState = resuming && run.HasState;
             if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
@@ -92,6 +93,7 @@ public static class TrainCommand
                 Model = new ModelOptions
                 {
                     Name = modelName, Revision = parse.GetValue(revision)!, SkipSpecialTokens = !parse.GetValue(noSkip), DType = parse.GetValue(modelDType),
+                    AllowNonFiniteWeights = parse.GetValue(allowNonFinite),
                 },
                 Data = new TrainDataOptions
                 {

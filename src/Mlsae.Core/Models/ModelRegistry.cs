@@ -11,12 +11,12 @@ namespace Mlsae.Models;
 public static class ModelRegistry
 {
     /// <summary>Loads the model in a folder onto a device in a compute dtype.</summary>
-    public delegate ILanguageModel Loader(string folder, Device device, ScalarType dtype);
+    public delegate ILanguageModel Loader(string folder, Device device, ScalarType dtype, bool allowNonFinite);
 
     // One line per model family.
     static readonly Dictionary<string, Loader> Loaders = new(StringComparer.Ordinal)
     {
-        [GptNeoXConfig.ModelType] = (folder, device, dtype) => GptNeoXLoader.Load(folder, device, dtype),
+        [GptNeoXConfig.ModelType] = (folder, device, dtype, allowNonFinite) => GptNeoXLoader.Load(folder, device, dtype, allowNonFinite),
     };
 
     /// <summary>The <c>model_type</c> values that can be loaded, sorted.</summary>
@@ -24,12 +24,13 @@ public static class ModelRegistry
 
     /// <summary>Loads the model in <paramref name="folder"/> with the loader of its <c>model_type</c>.
     /// An unknown or missing <c>model_type</c> is an <see cref="MlsaeException"/> naming the file.</summary>
-    public static ILanguageModel Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <remarks>Non-finite weights are an error naming the tensor unless <paramref name="allowNonFinite"/>.</remarks>
+    public static ILanguageModel Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32, bool allowNonFinite = false)
     {
         var modelType = ModelType(folder);
         if (!Loaders.TryGetValue(modelType, out var load))
             throw new MlsaeException($"{ConfigPath(folder)}: model_type '{modelType}' is not supported (supported: {string.Join(", ", ModelTypes)})");
-        return load(folder, device ?? CPU, dtype);
+        return load(folder, device ?? CPU, dtype, allowNonFinite);
     }
 
     /// <summary>The <c>model_type</c> in <paramref name="folder"/>'s <c>config.json</c>.</summary>

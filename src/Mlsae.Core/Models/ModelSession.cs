@@ -47,10 +47,10 @@ public sealed class ModelSession : IDisposable
     /// through <paramref name="hub"/>), loads it through the <see cref="ModelRegistry"/>, and selects
     /// <paramref name="layers"/> (null: all).</summary>
     public static ModelSession Open(string model, string revision, string? layers, Device device, ScalarType dtype, bool skipSpecialTokens,
-        Func<HubClient> hub, IResidualHook? hook = null)
+        Func<HubClient> hub, IResidualHook? hook = null, bool allowNonFiniteWeights = false)
     {
         var folder = EmbeddedModel.Folder(model) ?? ModelResolver.Resolve(model, revision, hub);
-        var loaded = ModelRegistry.Load(folder, device, dtype);
+        var loaded = ModelRegistry.Load(folder, device, dtype, allowNonFiniteWeights);
         try
         {
             return new ModelSession(model, folder, loaded, LayerSelection.Parse(layers, loaded.Config.NumHiddenLayers),

@@ -13,6 +13,8 @@ public sealed record ModelOptions
     [JsonPropertyName("layers")] public int[]? Layers { get; init; }
     /// <summary>Zero the activations at special-token positions (as the reference).</summary>
     [JsonPropertyName("skip_special_tokens")] public bool SkipSpecialTokens { get; init; } = true;
+    /// <summary>Load the model even if its weights hold NaN or infinite values.</summary>
+    [JsonPropertyName("allow_non_finite_weights")] public bool AllowNonFiniteWeights { get; init; }
     /// <summary>Compute dtype of the transformer forward; null: the run's <c>dtype</c> (runs before format 2 used one dtype for both).</summary>
     [JsonPropertyName("model_dtype")] public string? DType { get; init; }
 }

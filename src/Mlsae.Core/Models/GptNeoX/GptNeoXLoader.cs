@@ -21,11 +21,12 @@ public static partial class GptNeoXLoader
     /// Before any module is created, the config is checked against the weight file's header
     /// (<see cref="CheckWeights"/>) and the memory it needs against the machine's
     /// (<see cref="CheckMemory"/>), so a bad or hostile config.json allocates nothing.</summary>
-    public static GptNeoX Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
-        Load(folder, device, dtype, AvailableMemoryBytes());
+    /// <remarks>Weights with NaN or infinite values are an error naming the tensor unless <paramref name="allowNonFinite"/>.</remarks>
+    public static GptNeoX Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32, bool allowNonFinite = false) =>
+        Load(folder, device, dtype, AvailableMemoryBytes(), allowNonFinite);
 
-    /// <summary><see cref="Load(string, Device?, ScalarType)"/> against <paramref name="availableBytes"/> of memory.</summary>
-    internal static GptNeoX Load(string folder, Device? device, ScalarType dtype, long availableBytes)
+    /// <summary><see cref="Load(string, Device?, ScalarType, bool)"/> against <paramref name="availableBytes"/> of memory.</summary>
+    internal static GptNeoX Load(string folder, Device? device, ScalarType dtype, long availableBytes, bool allowNonFinite = false)
     {
         if (!Directory.Exists(folder)) throw new MlsaeException($"{folder}: model folder not found");
         CheckComputeDType(dtype);
@@ -36,7 +37,7 @@ public static partial class GptNeoXLoader
         var model = new GptNeoX(config, folder);
         try
         {
-            LoadWeights(model, weights);
+            LoadWeights(model, weights, allowNonFinite);
             model.eval();
             return Move(model, device ?? CPU, dtype);
         }
@@ -65,7 +66,7 @@ public static partial class GptNeoXLoader
     /// <summary>Copies every parameter of <paramref name="model"/> from <paramref name="weights"/>,
     /// by the model's own parameter names. Missing, mis-shaped or unexpected tensors are errors
     /// naming the key; legacy buffers are ignored.</summary>
-    public static void LoadWeights(GptNeoX model, IWeightSource weights)
+    public static void LoadWeights(GptNeoX model, IWeightSource weights, bool allowNonFinite = false)
     {
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         using (no_grad())
@@ -85,6 +86,10 @@ public static partial class GptNeoXLoader
                 if (stored is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64))
                     throw new MlsaeException($"{weights.Path}: weight '{name}' has non-float dtype {stored}");
                 using var value = weights.Read(name);
+                // A NaN weight would pass silently into every activation (75–100% NaN outputs) and be
+                // blamed on the learning rate later; refuse it here, by name.
+                if (!allowNonFinite && WeightChecks.CountNonFinite(value) is long bad and > 0)
+                    throw new MlsaeException($"{weights.Path}: tensor '{name}' has {bad} non-finite values (pass --allow-non-finite-weights to load it anyway)");
                 using var upcast = value.to(ScalarType.Float32);
                 parameter.copy_(upcast);
             }

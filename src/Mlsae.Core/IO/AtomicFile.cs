@@ -5,12 +5,19 @@ namespace Mlsae.IO;
 public static class AtomicFile
 {
     /// <summary>Runs <paramref name="write"/> on a temp file next to <paramref name="path"/> and
-    /// renames it into place; on failure the temp file is removed and the target is untouched.</summary>
+    /// renames it into place; on failure the temp file is removed and the target is untouched.
+    /// A target that cannot be written (no such folder, a file where a folder belongs, no
+    /// permission, a full disk) is one error naming the target, never the temp file.</summary>
     public static void Write(string path, Action<Stream> write)
     {
+        if (string.IsNullOrWhiteSpace(path)) throw new MlsaeException("--out: an empty file name");
         var full = System.IO.Path.GetFullPath(path);
         var dir = System.IO.Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MlsaeException($"cannot write {path}: its folder {dir} cannot be created ({Reason(e, dir)})");
+        }
         var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -21,11 +28,38 @@ public static class AtomicFile
             }
             File.Move(tmp, full, overwrite: true);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(tmp);
+            if (e is IOException && e.Message.Contains(tmp)) throw new MlsaeException($"cannot write {path} ({Reason(e, dir)})", e);
+            if (e is UnauthorizedAccessException) throw new MlsaeException($"cannot write {path}: permission denied in {dir}", e);
+            throw;   // the writer's own error (e.g. reading its input) keeps its message
+        }
         catch
         {
-            try { File.Delete(tmp); } catch (IOException) { }
+            TryDelete(tmp);
             throw;
         }
+    }
+
+    static void TryDelete(string tmp)
+    {
+        try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The cause without the temp file's or the framework's path wording.</summary>
+    static string Reason(Exception e, string dir) => e switch
+    {
+        UnauthorizedAccessException => "permission denied",
+        IOException when File.Exists(dir) || AnyParentIsFile(dir) => "a file stands where a folder belongs",
+        _ => e.Message.Split('\n')[0].Replace(dir, "").Trim(),
+    };
+
+    static bool AnyParentIsFile(string dir)
+    {
+        for (var d = dir; !string.IsNullOrEmpty(d); d = System.IO.Path.GetDirectoryName(d))
+            if (File.Exists(d)) return true;
+        return false;
     }
 
     /// <summary>Writes text atomically (UTF-8, no BOM).</summary>

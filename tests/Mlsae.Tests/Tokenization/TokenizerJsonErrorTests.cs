@@ -126,9 +126,10 @@ public class TokenizerJsonErrorTests
     public void LoneSurrogateEscapesAreErrorsNotCrashes()
     {
         var text = File.ReadAllText(FixturePath);
-        Assert.StartsWith("\"model.vocab\" has a key that is not valid Unicode", LoadError(text.Replace("\"vocab\": {", "\"vocab\": {\"\\ud800\": 0, ")));
+        // Every string and key is unescaped once when the file is parsed, so the error names the byte.
+        Assert.Matches(@"^invalid JSON \(the string at byte \d+ escapes an unpaired UTF-16 surrogate\)$", LoadError(text.Replace("\"vocab\": {", "\"vocab\": {\"\\ud800\": 0, ")));
         var added = JsonEdit.Apply(JsonEdit.Read(FixturePath), "added_tokens/0/content", "\"x\"").ToJsonString().Replace("\"content\":\"x\"", "\"content\":\"\\udc00\"");
-        Assert.StartsWith("\"added_tokens[0].content\" is not valid Unicode", LoadError(added));
+        Assert.Matches(@"^invalid JSON \(the string at byte \d+ escapes an unpaired UTF-16 surrogate\)$", LoadError(added));
     }
 
     [Fact]

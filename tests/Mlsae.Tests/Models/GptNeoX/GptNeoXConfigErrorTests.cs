@@ -86,7 +86,7 @@ public class GptNeoXConfigErrorTests
         {
             ("[]", "must hold a JSON object, got an array"),
             (text[..(text.Length / 2)], "invalid JSON ("),
-            ("{\"hidden_size\": \"\\ud800\"}", "\"hidden_size\" must be an integer"),
+            ("{\"hidden_size\": \"\\ud800\"}", "invalid JSON (the string at byte 16 escapes an unpaired UTF-16 surrogate)"),
         })
         {
             var path = JsonEdit.Write("config.json", content);

@@ -56,6 +56,10 @@ public class FuzzRegressionTests
     }
 
     [Theory]
+    [InlineData("ewogICJhcmNlcyI6IFsKICAgICJMTSIKICBdLAogICJhdHRlbnRpb25fYmlhcyI6IHRydWUsCiAgImF0b3V0IjogMC4wLAogICJib3NfdG9rZW5faWQiOiAwLAogICJjdCI6IDAuMSwKICAiZW9zX3RvIjogImdlbHUiLAogICJoaWRvdXQiOiAwLjAsCiAgImhpZGRlbl9zaXplIjogNDgsCiAgImkiOiAwLjAyLAogICJpbnRlcm1lZGlhdGVfc2l6ZSI6IDE5MiwKICAibGF5ZXJfbm9ybV9lcHMiOiAxZS0wNiwKICAibWF4X3Bvc2l0aW9cdWQ4MDBuX2VtYmVkZGluZ3MiOiA2NCwKICAibW9kZWxfdHlwZSI6ICJncHRfbmVveCIsCiAgIm51bV9hdHRlbnRpb25faGVhZHMiOiAzLAogICJudW1faGlkZGVuX2xheWVycyI6IDIsCiAgInJvcGVfc2NhbGluZyI6IG51bGwsCiAgInJvdGFyeV9lbWJfYmFzZSI6IDEwMDAsCiAgInJvdGFyeV9wY3QiOiAxLjAsCiAgInRpZV93b3JkX2VtYmVkZGluZ3MiOiBmYWxzZSwKICAidG9yY2hfZHR5cGUiOiAiZmxvYXQxNiIsCiAgInRyb24iOiAiNC4iLAogICJ1c2NoZSI6IHRydWUsCiAgInVzZV9wYXJhbGxlbF9yZXNpZHVhbCI6IGZhbHNlLAogICJ2b2NhYl9zaXplIjogOTcKfQo=")]   // an unpaired surrogate escape in a key
+    public void NeoXConfigBytes(string base64) => Clean(() => GptNeoXConfig.Load(Write("config.json", Convert.FromBase64String(base64))));
+
+    [Theory]
     [InlineData("{\"k\":1,\"k\":2}")]
     [InlineData("{\"n_inputs\":\"\\ud800\"}")]
     public void SaeConfig(string json) => Clean(() => MlsaeConfig.FromJson(json, "config.json"));

@@ -90,7 +90,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
     static void CheckMemory(MlsaeConfig config, long vectors, TrainOptions options)
     {
         double bytes = 4.0 * config.NLatents * ((double)config.NInputs * 8 + vectors);
-        double available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        double available = Tensors.MachineMemory.AvailableBytes();
         if (bytes > available)
             throw new MlsaeException($"--expansion-factor {options.Autoencoder.ExpansionFactor}: training {config.NLatents:N0} latents needs about {bytes / 1e9:N1} GB "
                 + $"(weights, gradients, Adam moments and one batch's encoder output) but this machine has {available / 1e9:N1} GB; lower --expansion-factor, --batch-size or --max-length");

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mlsae.IO;
 using Mlsae.Runs;
 using Mlsae.Tests.Cli;
+using Mlsae.Tests.Training;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -69,7 +70,6 @@ public class OldRunFolderTests
         using var b = SafeTensorsFile.Open(Path.Combine(old, "model.safetensors"));
         foreach (var name in a.Names)
             Assert.True(a.Read(name).to(ScalarType.Float64).allclose(b.Read(name).to(ScalarType.Float64), rtol: 0, atol: 1e-6), name);
-        string WithoutTime(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"seconds\":[0-9.]+", "");
-        Assert.Equal(File.ReadLines(Path.Combine(straight, "metrics.jsonl")).Select(WithoutTime), File.ReadLines(Path.Combine(old, "metrics.jsonl")).Select(WithoutTime));
+        Assert.Equal(TinyRun.LinesWithoutTime(Path.Combine(straight, "metrics.jsonl")), TinyRun.LinesWithoutTime(Path.Combine(old, "metrics.jsonl")));
     }
 }

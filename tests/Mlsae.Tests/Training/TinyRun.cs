@@ -49,6 +49,11 @@ static class TinyRun
         return args.ToArray();
     }
 
+    /// <summary>The lines of a training log (metrics.jsonl, pretrain_log.jsonl) without their wall-clock
+    /// <c>"seconds"</c>, the one thing a resumed run cannot repeat.</summary>
+    public static List<string> LinesWithoutTime(string path) =>
+        File.ReadLines(path).Select(line => System.Text.RegularExpressions.Regex.Replace(line, "\"seconds\":[0-9.]+", "")).ToList();
+
     public static List<JsonElement> Metrics(string run) =>
         File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
 }

@@ -80,14 +80,6 @@ public static partial class GptNeoXLoader
                 throw new MlsaeException($"{weights.Path}: unexpected tensor '{name}' (not a GPTNeoXForCausalLM weight)");
     }
 
-    /// <summary>
-    /// The memory loading may use: <c>GC.GetGCMemoryInfo().TotalAvailableMemoryBytes</c>, which is the
-    /// machine's physical memory, or the container's limit or <c>GCHeapHardLimit</c> when one is set. It
-    /// is not the memory free right now, so the check refuses models that can never fit on this machine,
-    /// not ones that would merely compete with other processes.
-    /// </summary>
-    public static long AvailableMemoryBytes() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-
     /// <summary>The host memory loading needs: every parameter in float32 (4 bytes), since the model is
     /// built and filled on the CPU in float32 before it moves to the device and compute dtype.</summary>
     public static long LoadBytes(GptNeoXConfig config) => checked(ParameterCount(config) * sizeof(float));

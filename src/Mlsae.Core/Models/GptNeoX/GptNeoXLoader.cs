@@ -23,7 +23,7 @@ public static partial class GptNeoXLoader
     /// (<see cref="CheckMemory"/>), so a bad or hostile config.json allocates nothing.</summary>
     /// <remarks>Weights with NaN or infinite values are an error naming the tensor unless <paramref name="allowNonFinite"/>.</remarks>
     public static GptNeoX Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32, bool allowNonFinite = false) =>
-        Load(folder, device, dtype, AvailableMemoryBytes(), allowNonFinite);
+        Load(folder, device, dtype, Tensors.MachineMemory.AvailableBytes(), allowNonFinite);
 
     /// <summary><see cref="Load(string, Device?, ScalarType, bool)"/> against <paramref name="availableBytes"/> of memory.</summary>
     internal static GptNeoX Load(string folder, Device? device, ScalarType dtype, long availableBytes, bool allowNonFinite = false)

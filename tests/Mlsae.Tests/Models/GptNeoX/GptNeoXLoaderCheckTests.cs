@@ -90,8 +90,8 @@ public class GptNeoXLoaderCheckTests
         Assert.Contains("more than the 1,000 bytes this machine has (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes); choose a smaller --model", e.Message);
         // A consistent but enormous config against this machine's real memory.
         var huge = new GptNeoXConfig { HiddenSize = 131072, NumAttentionHeads = 1, NumHiddenLayers = 1024, IntermediateSize = 1 << 20, VocabSize = 1 << 22 };
-        Assert.True(GptNeoXLoader.AvailableMemoryBytes() > 0);
-        Assert.Contains("choose a smaller --model", Assert.Throws<MlsaeException>(() => GptNeoXLoader.CheckMemory(huge, "huge", GptNeoXLoader.AvailableMemoryBytes())).Message);
-        GptNeoXLoader.CheckMemory(config, ModelB, GptNeoXLoader.AvailableMemoryBytes());
+        Assert.True(Mlsae.Tensors.MachineMemory.AvailableBytes() > 0);
+        Assert.Contains("choose a smaller --model", Assert.Throws<MlsaeException>(() => GptNeoXLoader.CheckMemory(huge, "huge", Mlsae.Tensors.MachineMemory.AvailableBytes())).Message);
+        GptNeoXLoader.CheckMemory(config, ModelB, Mlsae.Tensors.MachineMemory.AvailableBytes());
     }
 }

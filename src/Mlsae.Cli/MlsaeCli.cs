@@ -18,6 +18,7 @@ public static class MlsaeCli
             DataCommand.Create(console),
             TrainCommand.Create(console),
             EvalCommand.Create(console),
+            TestCommand.Create(console),
             TrainTokenizerCommand.Create(console),
             PretrainCommand.Create(console),
             CorpusStatsCommand.Create(console),

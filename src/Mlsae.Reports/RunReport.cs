@@ -56,7 +56,7 @@ public static class RunReport
     static void AppendEval(StringBuilder html, EvalResult result)
     {
         var (headers, rows) = EvalSummary.Table(result);
-        html.Append($"<h2>Evaluation</h2><p>{result.Tokens:N0} held-out tokens, {result.Batches} batches; dead fraction {EvalSummary.Format(result.DeadFraction)}.</p><table><tr>");
+        html.Append($"<h2>Evaluation</h2><p>{result.Tokens:N0} held-out tokens, {result.Batches} batches; {EvalSummary.DeadFractions(result)}.</p><table><tr>");
         foreach (var h in headers) html.Append($"<th>{Enc(h)}</th>");
         html.Append("</tr>");
         foreach (var row in rows) html.Append("<tr>" + string.Concat(row.Select(c => $"<td>{Enc(c)}</td>")) + "</tr>");

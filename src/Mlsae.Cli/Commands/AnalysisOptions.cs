@@ -9,12 +9,12 @@ namespace Mlsae.Cli.Commands;
 
 /// <summary>The options every data-reading analysis command shares (as <c>mlsae eval</c>'s), and
 /// the <see cref="AnalysisSession"/> they open: the SAE, the model and the batches of this shard.</summary>
-sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_000)
+sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_000, bool severalSaes = false)
 {
     public Option<string?> Model { get; } = CommonOptions.Model();
     public Option<string> Revision { get; } = CommonOptions.Revision();
     public Option<string?> Layers { get; } = CommonOptions.Layers();
-    public SaeOptions Sae { get; } = new();
+    public SaeOptions Sae { get; } = new(severalSaes);
     public DataOptions Data { get; } = new();
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Sequences per batch", DefaultValueFactory = _ => 1 };
     public Option<long> MaxTokens { get; } = new("--max-tokens") { Description = "Tokens to read (of this shard)", DefaultValueFactory = _ => defaultMaxTokens };
@@ -30,12 +30,13 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
         Data.AddTo(command);
     }
 
-    /// <summary>Opens the SAE (when the command needs one), its model and this shard's batches.</summary>
-    public AnalysisSession Open(ParseResult parse, CliConsole console)
+    /// <summary>Opens the SAE (when the command needs one; <paramref name="saeName"/> picks one of
+    /// several), its model and this shard's batches.</summary>
+    public AnalysisSession Open(ParseResult parse, CliConsole console, string? saeName = null)
     {
         var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(Device)!, parse.GetValue(DType)!);
         var hub = CliHub.Lazy(console);
-        var sae = needsSae ? Sae.Load(parse, console, dev) : null;
+        var sae = needsSae ? Sae.Load(parse, console, dev, saeName) : null;
         ModelSession? model = null;
         try
         {
@@ -54,7 +55,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
             var opened = model;
             var source = Data.Source(parse, () => opened.Tokenizer, hub, batch, dataName);
-            return new AnalysisSession { Autoencoder = sae?.Autoencoder, SaeName = sae?.Folder ?? "", Model = model, Data = source, DataName = dataName, MaxTokens = tokens };
+            return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = source, DataName = dataName, MaxTokens = tokens };
         }
         catch
         {

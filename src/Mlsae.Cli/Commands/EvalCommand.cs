@@ -43,6 +43,6 @@ public static class EvalCommand
         foreach (var row in rows) table.AddRow(row.Select(Markup.Escape).ToArray());
         var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
         ansi.Write(table);
-        console.Out.WriteLine($"dead fraction {EvalSummary.Format(result.DeadFraction)} over {result.Tokens:N0} tokens, layers [{string.Join(", ", result.Layers)}]");
+        console.Out.WriteLine($"{EvalSummary.DeadFractions(result)} ({result.Tokens:N0} tokens), layers [{string.Join(", ", result.Layers)}]");
     }
 }

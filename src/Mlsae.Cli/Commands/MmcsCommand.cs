@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Mlsae.Analysis;
 using Mlsae.Evaluation;
-using Mlsae.IO;
 
 namespace Mlsae.Cli.Commands;
 
@@ -13,21 +11,18 @@ public static class MmcsCommand
     public static Command Create(CliConsole console)
     {
         var sae = new SaeOptions();
-        var output = new Option<string?>("--out") { Description = "Output JSON with the per-latent max cosine similarity" };
+        var output = new Option<string?>("--out") { Description = "Output JSON: mmcs, mmcs_reference, their mean/var/std/sem, and the per-latent max cosine similarities" };
         var command = new Command("mmcs", "Mean max cosine similarity between decoder latent vectors (chunked, bounded memory)") { output };
         sae.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             using var resolved = sae.Load(parse, console, TorchSharp.torch.CPU);
-            var max = Mmcs.MaxCosine(resolved.AsMlsae("mmcs").Decoder);
-            double mean = max.Average();
-            if (parse.GetValue(output) is string path)
-                AtomicFile.WriteText(path, new JsonObject
-                {
-                    ["sae"] = resolved.Folder, ["n_latents"] = max.Length, ["mmcs"] = JsonNumbers.Of(mean),
-                    ["max_cos_sim"] = new JsonArray(max.Select(v => (JsonNode?)v).ToArray()),
-                }.ToJsonString() + "\n");
-            console.Out.WriteLine($"MMCS {EvalSummary.Format(mean)} over {max.Length} latents");
+            var decoder = resolved.AsMlsae("mmcs").Decoder;
+            var result = new MmcsResult(resolved.Folder, Mmcs.MaxCosine(decoder), Mmcs.MaxCosineReference(decoder));
+            if (parse.GetValue(output) is string path) result.Save(path);
+            var (_, _, std, sem) = MmcsResult.Stats(result.MaxCosSim);
+            console.Out.WriteLine($"MMCS {EvalSummary.Format(result.Value)} (std {EvalSummary.Format(std)}, sem {EvalSummary.Format(sem)}), "
+                + $"the reference's (earlier latents only) {EvalSummary.Format(result.ReferenceValue)}, over {result.MaxCosSim.Length} latents");
             return 0;
         }));
         return command;

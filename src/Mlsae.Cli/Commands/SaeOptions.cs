@@ -7,16 +7,26 @@ namespace Mlsae.Cli.Commands;
 
 /// <summary><c>--sae</c> (a run folder, a bare reference checkpoint folder or a hub id) and what a
 /// run folder implies for <c>--model</c>, <c>--layers</c> and <c>--max-length</c>.</summary>
-sealed class SaeOptions
+/// <remarks>With <c>several</c> (<c>mlsae test</c>), <c>--sae</c> may be given more than once or
+/// hold a comma-separated list.</remarks>
+sealed class SaeOptions(bool several = false)
 {
-    public Option<string> Sae { get; } = new("--sae") { Description = "MLSAE: a run folder, a reference checkpoint folder (config.json + model.safetensors) or a hub id", Required = true };
+    const string Description = "MLSAE: a run folder, a reference checkpoint folder (config.json + model.safetensors) or a hub id";
+    public Option<string> Sae { get; } = new("--sae") { Description = Description, Required = true };
+    public Option<string[]> Saes { get; } = new("--sae") { Description = Description + "; repeat it or separate several by commas", Required = true, Arity = ArgumentArity.OneOrMore };
     public Option<string> Revision { get; } = new("--sae-revision") { Description = "Hub revision of --sae", DefaultValueFactory = _ => "main" };
 
     public void AddTo(Command command)
     {
-        command.Options.Add(Sae);
+        command.Options.Add(several ? Saes : Sae);
         command.Options.Add(Revision);
     }
+
+    /// <summary>The SAEs named: one, or with <c>several</c> every <c>--sae</c> value split at commas
+    /// (a value that is an existing folder is never split).</summary>
+    public IReadOnlyList<string> Names(ParseResult parse) => !several ? [parse.GetValue(Sae)!]
+        : parse.GetValue(Saes)!.SelectMany(v => Directory.Exists(v) ? [v] : v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList() is { Count: > 0 } names
+            ? names : throw new MlsaeException("--sae: no SAE named");
 
     /// <summary>A resolved SAE: the sparse coder, and the run's or -tfm checkpoint's defaults.</summary>
     public sealed record Resolved(ISparseCoder Autoencoder, string Folder, TrainOptions? Run, string? ModelName, int[]? Layers) : IDisposable
@@ -34,15 +44,17 @@ sealed class SaeOptions
         public void Dispose() => Autoencoder.Dispose();
     }
 
-    public Resolved Load(ParseResult parse, CliConsole console, TorchSharp.torch.Device device)
+    /// <summary>Loads <paramref name="name"/> (default: the one <c>--sae</c>).</summary>
+    public Resolved Load(ParseResult parse, CliConsole console, TorchSharp.torch.Device device, string? name = null)
     {
-        var folder = MlsaeCheckpoint.Resolve(parse.GetValue(Sae)!, parse.GetValue(Revision)!, CliHub.Lazy(console));
+        name ??= Names(parse)[0];
+        var folder = MlsaeCheckpoint.Resolve(name, parse.GetValue(Revision)!, CliHub.Lazy(console));
         var run = Runs.Run.Exists(folder) ? Runs.Run.Open(folder).Options : null;
         // A run's own settings, except that evaluation and the analyses always encode in float32
         // (whatever --dtype the run trained with); a bare checkpoint gets the defaults.
         var settings = run is null ? new SparseCoderSettings() : CoderSettings.Of(run) with { ComputeDType = TorchSharp.torch.ScalarType.Float32 };
         var loaded = SparseCoderRegistry.Load(folder, settings, device);
-        return new Resolved(loaded.Coder, folder, run, loaded.ModelName ?? ReferenceModelName(parse.GetValue(Sae)!), loaded.Layers);
+        return new Resolved(loaded.Coder, folder, run, loaded.ModelName ?? ReferenceModelName(name), loaded.Layers);
     }
 
     /// <summary>The model a published reference SAE was trained on, from its repo name

@@ -12,17 +12,28 @@ namespace Mlsae.Evaluation;
 /// <param name="Batches">Batches evaluated.</param>
 /// <param name="PerLayer">Metric name → per-layer values: <c>fvu</c>, <c>mse</c>, <c>l1</c>, <c>l0</c>,
 /// and with downstream metrics <c>delta_ce_loss</c>, <c>kl_div</c>, <c>logit_mse</c>, <c>ce_loss</c>, <c>ce_loss_recons</c>.</param>
-/// <param name="DeadFraction">Latents selected fewer than tokens / dead_tokens_threshold times over
-/// all evaluated tokens, at any layer (the reference's DeadLatents).</param>
+/// <param name="DeadFraction">The reference's test-step <c>DeadLatents</c>: per batch, the fraction of
+/// latents selected (at any layer) fewer than batch tokens / dead_tokens_threshold times in that batch,
+/// averaged over batches as Lightning averages a test metric. (Files written before
+/// <c>dead_fraction_total</c> existed hold the total below under this name.)</param>
 public sealed record EvalResult(int[] Layers, long Tokens, int Batches, IReadOnlyDictionary<string, double[]> PerLayer, double DeadFraction)
 {
+    /// <summary>This tool's count over all evaluated tokens at once: latents selected fewer than
+    /// tokens / dead_tokens_threshold times in the whole evaluation. NaN when not known (an older file).</summary>
+    public double DeadFractionTotal { get; init; } = double.NaN;
+
+    /// <summary>The training loss on the evaluated batches, each term the mean of its per-batch
+    /// values (the reference's test-step <c>loss/*</c>); null when not computed (an older file).</summary>
+    public EvalLoss? Loss { get; init; }
+
     /// <summary>The order metrics are printed and written in.</summary>
     public static readonly string[] MetricOrder = ["fvu", "mse", "l1", "l0", "delta_ce_loss", "kl_div", "logit_mse", "ce_loss", "ce_loss_recons"];
 
     /// <summary>Mean over layers of a metric.</summary>
     public double Mean(string metric) => PerLayer[metric].Average();
 
-    /// <summary>The JSON object: <c>"fvu": [..], "fvu_mean": x, …, "dead_fraction", "layers", "tokens"</c>.</summary>
+    /// <summary>The JSON object: <c>"fvu": [..], "fvu_mean": x, …, "loss", "loss_mse", "loss_auxk",
+    /// "dead_fraction", "dead_fraction_total", "layers", "tokens", "batches"</c>.</summary>
     public JsonObject ToJson()
     {
         var json = new JsonObject();
@@ -31,7 +42,14 @@ public sealed record EvalResult(int[] Layers, long Tokens, int Batches, IReadOnl
             json[name] = new JsonArray(PerLayer[name].Select(v => (JsonNode?)JsonValue.Create(Finite(v))).ToArray());
             json[name + "_mean"] = Finite(Mean(name));
         }
+        if (Loss is { } loss)
+        {
+            json["loss"] = Finite(loss.Total);
+            json["loss_mse"] = Finite(loss.Mse);
+            json["loss_auxk"] = Finite(loss.AuxK);
+        }
         json["dead_fraction"] = DeadFraction;
+        json["dead_fraction_total"] = Finite(DeadFractionTotal);
         json["layers"] = new JsonArray(Layers.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
         json["tokens"] = Tokens;
         json["batches"] = Batches;
@@ -57,6 +75,11 @@ public sealed record EvalResult(int[] Layers, long Tokens, int Batches, IReadOnl
             if (values.Length != layers.Length) throw json.Error(metric, $"has {values.Length} values for {layers.Length} layers");
             perLayer[metric] = values;
         }
-        return new EvalResult(layers, json.Long("tokens"), json.OptionalInt("batches") ?? 0, perLayer, json.Double("dead_fraction"));
+        var loss = json.Has("loss") ? new EvalLoss(json.DoubleOrNaN("loss"), json.DoubleOrNaN("loss_mse"), json.DoubleOrNaN("loss_auxk")) : null;
+        return new EvalResult(layers, json.Long("tokens"), json.OptionalInt("batches") ?? 0, perLayer, json.Double("dead_fraction"))
+        {
+            DeadFractionTotal = json.Has("dead_fraction_total") ? json.DoubleOrNaN("dead_fraction_total") : double.NaN,
+            Loss = loss,
+        };
     }
 }

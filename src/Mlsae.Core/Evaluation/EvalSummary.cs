@@ -26,14 +26,18 @@ public static class EvalSummary
     /// <summary>A number with four significant digits.</summary>
     public static string Format(double v) => double.IsFinite(v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "—";
 
-    /// <summary>Markdown: a heading line, the table and the dead fraction.</summary>
+    /// <summary>Both dead fractions in words: the reference's per-batch one and the count over all tokens.</summary>
+    public static string DeadFractions(EvalResult result) =>
+        $"dead fraction {Format(result.DeadFraction)} (per batch, the reference's), {Format(result.DeadFractionTotal)} over all tokens";
+
+    /// <summary>Markdown: a heading line, the table and the dead fractions.</summary>
     public static string Markdown(string title, EvalResult result, IEnumerable<string> notes)
     {
         var (headers, rows) = Table(result);
         var text = new StringBuilder();
         text.AppendLine($"# {title}").AppendLine();
         foreach (var note in notes) text.AppendLine($"- {note}");
-        text.AppendLine().AppendLine($"Evaluated on {result.Tokens:N0} tokens ({result.Batches} batches); dead fraction {Format(result.DeadFraction)}.").AppendLine();
+        text.AppendLine().AppendLine($"Evaluated on {result.Tokens:N0} tokens ({result.Batches} batches); {DeadFractions(result)}.").AppendLine();
         text.AppendLine("| " + string.Join(" | ", headers) + " |");
         text.AppendLine("|" + string.Concat(headers.Select(_ => " --- |")));
         foreach (var row in rows) text.AppendLine("| " + string.Join(" | ", row) + " |");

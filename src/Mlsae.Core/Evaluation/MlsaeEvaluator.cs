@@ -6,14 +6,20 @@ using static TorchSharp.torch;
 namespace Mlsae.Evaluation;
 
 /// <summary>Runs a sparse coder (an MLSAE or any <see cref="ISparseCoder"/>) over batches of data
-/// and collects <see cref="EvalResult"/>: the reference's test step (reconstruction, sparsity and
-/// downstream metrics) without touching the coder's training state.</summary>
+/// and collects <see cref="EvalResult"/>: the reference's test step (reconstruction, sparsity,
+/// downstream metrics and the loss terms) without touching the coder's training state, unless asked
+/// to advance its dead-latent counters as the reference's validation does.</summary>
 public static class MlsaeEvaluator
 {
     /// <summary>Evaluates on up to <paramref name="maxBatches"/> batches. <paramref name="progress"/> gets
-    /// tokens done; <paramref name="observe"/> sees each batch's coder output inside the batch's scope.</summary>
+    /// tokens done; <paramref name="observe"/> sees each batch's coder output inside the batch's scope.
+    /// With <paramref name="advanceDeadLatents"/> every forward call advances the coder's dead-latent
+    /// counters as a training call does (the reference's Lightning module advances <c>last_nonzero</c>
+    /// on every forward, validation included; a training run's validation asks for it under
+    /// <c>--reference-quirks</c>). Nothing is ever saved here.</summary>
     public static EvalResult Run(ResidualStream stream, ISparseCoder sae, IEnumerable<long[][]> batches, bool downstream,
-        double deadTokensThreshold, int maxBatches = int.MaxValue, Action<long>? progress = null, Action<SparseCoderOutput>? observe = null)
+        double deadTokensThreshold, int maxBatches = int.MaxValue, Action<long>? progress = null, Action<SparseCoderOutput>? observe = null,
+        bool advanceDeadLatents = false)
     {
         var accumulator = new EvalAccumulator(stream.Layers, sae.NLatents, deadTokensThreshold, sae.DeadThreshold);
         long tokens = 0;
@@ -23,9 +29,10 @@ public static class MlsaeEvaluator
             using var _ = no_grad();
             var ids = stream.Tokens(batch);
             var inputs = stream.Forward(ids);                                     // [L, B, T, D]
-            using var output = sae.Forward(inputs, training: false);
+            using var output = sae.Forward(inputs, training: advanceDeadLatents);
             var splice = downstream ? DownstreamMetrics.Compute(stream.Model, stream.Layers, inputs, output.Recons, ids, stream.Hook) : null;
-            accumulator.Add(inputs, output, splice);
+            using var loss = sae.Loss(inputs, output);
+            accumulator.Add(inputs, output, splice, loss);
             observe?.Invoke(output);
             tokens += ids.numel();
             progress?.Invoke(tokens);

@@ -70,8 +70,12 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
         (loss.Total / options.Optimizer.AccumulateGradBatches).backward();
         sae.AfterBackward();
         using var _ = no_grad();
-        aggregate.Add(totalValue, loss.FvuMean.item<float>(), loss.AuxK.item<float>(), ToArray(loss.Fvu),
-            ToArray(SparsityMetrics.L0(output.TopK.Values, sae.DeadThreshold)), output.Dead.item<float>());
+        // The reference's DeadLatents in training_step: this batch's selections against its B·T tokens.
+        var selections = SparsityMetrics.Selections(output.TopK.Indices, sae.NLatents);
+        aggregate.Add(new BatchMetrics(totalValue, loss.FvuMean.item<float>(), loss.AuxK.item<float>(), ToArray(loss.Fvu),
+            ToArray(SparsityMetrics.L0(output.TopK.Values, sae.DeadThreshold)), ToArray(SparsityMetrics.L1(output.TopK.Values)),
+            ToArray(Fvu.LayerMse(inputs, output.Recons)), output.Dead.item<float>(),
+            SparsityMetrics.DeadFraction(selections, batch.Tokens, options.Autoencoder.DeadTokensThreshold)));
     }
 
     /// <summary>What a non-finite loss means: the model's activations were already non-finite (its
@@ -100,12 +104,12 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
             aggregate.Empty ? double.NaN : aggregate.Loss, aggregate.Empty ? double.NaN : aggregate.FvuMean, aggregate.Dead));
         if (state.Step % options.Runtime.LogEvery == 0 && !aggregate.Empty)
         {
-            AppendMetrics(aggregate.ToJson(state.Step, state.Tokens, clock.Elapsed.TotalSeconds).ToJsonString());
+            AppendMetrics(aggregate.ToJson(state.Step, state.Tokens, clock.Elapsed.TotalSeconds, stream.Layers).ToJsonString());
             aggregate.Reset();
         }
         if (options.Runtime.ValEvery > 0 && state.Step % options.Runtime.ValEvery == 0 && validation.Count > 0)
         {
-            var val = Validate(validation);
+            var val = ValidateDuringTraining(validation);
             LastValidation = (state.Step, val);
             AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
         }
@@ -116,6 +120,14 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
     /// <summary>The last validation during <see cref="Fit"/> and the step it was made at (the coder is
     /// unchanged until the next optimizer step, so it stands for a validation at that step).</summary>
     public (long Step, EvalResult Result)? LastValidation { get; private set; }
+
+    /// <summary>A validation inside <see cref="Fit"/>. Under <c>--reference-quirks</c> its forward calls
+    /// advance the dead-latent counters, as the reference's Lightning module advances <c>last_nonzero</c>
+    /// on every forward call, validation steps included (so a quirks run's dead latents, and hence its
+    /// AuxK, match the reference's); in the consistent mode validation never counts.</summary>
+    EvalResult ValidateDuringTraining(IReadOnlyList<TokenBatch> validation) =>
+        MlsaeEvaluator.Run(stream, sae, validation.Select(b => b.Sequences), downstream: true, options.Autoencoder.DeadTokensThreshold,
+            advanceDeadLatents: sae.Settings.ReferenceQuirks);
 
     /// <summary>Metrics on the validation batches, downstream ones included; the training state is
     /// untouched. <paramref name="observe"/> sees each batch's coder output (one pass serves the analyses too).</summary>

@@ -15,7 +15,7 @@ public static class SampleResults
     {
         ["fvu"] = [0.25, 0.125, 0.1], ["mse"] = [1.5, 2.25, 3.0], ["l1"] = [20.0, 21.5, 22.75], ["l0"] = [16, 16, 16],
         ["delta_ce_loss"] = [0.01, double.NaN, 0.03],
-    }, 0.0625);
+    }, 0.0625) { DeadFractionTotal = 0.03125, Loss = new EvalLoss(0.5, 0.15625, 0.03125) };
 
     public static VarianceSummary Variances() => new()
     {

@@ -25,6 +25,7 @@ public class EvalResultTests
               ],
               "l0_mean": 4,
               "dead_fraction": 0.5,
+              "dead_fraction_total": null,
               "layers": [
                 3
               ],

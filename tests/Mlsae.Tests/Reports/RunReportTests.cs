@@ -25,7 +25,7 @@ public class RunReportTests
         var html = File.ReadAllText(path);
         Assert.Equal(html, RunReport.Html(dir));
         Assert.StartsWith("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>MLSAE on tiny-model</title>", html);
-        Assert.Contains("<h2>Evaluation</h2><p>4,096 held-out tokens, 4 batches; dead fraction 0.0625.</p>", html);
+        Assert.Contains("<h2>Evaluation</h2><p>4,096 held-out tokens, 4 batches; dead fraction 0.0625 (per batch, the reference's), 0.03125 over all tokens.</p>", html);
         Assert.Contains("<th>FVU</th>", html);
         Assert.Contains("<td>—</td>", html);   // the NaN ΔCE loss of layer 2
         Assert.Contains("<tr><th style=\"text-align:left\">rel_var_f</th><td>0.95</td></tr>", html);

@@ -12,11 +12,12 @@ namespace Mlsae.Coders;
 /// </summary>
 public sealed record SparseCoderSettings
 {
-    /// <summary>Reproduce the reference's three inconsistencies exactly (README, "Multi-layer SAEs"):
+    /// <summary>Reproduce the reference's four inconsistencies exactly (README, "Multi-layer SAEs"):
     /// the AuxK reconstruction decoded with the bias and compared with the error in raw space; dead
     /// latents counted in forward calls against the checkpoint's <c>dead_steps_threshold</c> (the
     /// reference's <c>dead_tokens_threshold // (batch · max_length · accumulate)</c>); the bias
-    /// initialized at the geometric median of the raw first batch. False: the consistent versions.</summary>
+    /// initialized at the geometric median of the raw first batch; a training run's validation
+    /// calls advancing the dead-latent counters (<c>Training.MlsaeTrainer</c>). False: the consistent versions.</summary>
     public bool ReferenceQuirks { get; init; }
     /// <summary>Tokens without firing after which a latent is dead (the consistent rule; with
     /// <see cref="ReferenceQuirks"/> the reference's call count decides instead).</summary>

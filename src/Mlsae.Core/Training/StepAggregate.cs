@@ -71,8 +71,11 @@ public sealed class StepAggregate
             PerLayer(json, "train/mse/", layerMse, layers);
         }
         PerLayer(json, "train/fvu/", fvu, layers);
-        if (!partial) json["train/dead/rel"] = deadRel / batches;
+        // The reference logs train/dead/rel and train/dead/abs; the short names are the ones
+        // its metric collection declares (and our issue tracker spells), kept equal.
+        if (!partial) { json["train/dead/rel"] = deadRel / batches; json["dead/rel"] = deadRel / batches; }
         json["train/dead/abs"] = dead;
+        json["dead/abs"] = dead;
         return json;
     }
 

@@ -25,6 +25,8 @@ public class ReferenceLogKeysTests
             Assert.Equal(line.GetProperty("fvu")[0].GetDouble(), Get("train/fvu/layer_1"));
             Assert.Equal(Get("fvu_mean"), Get("train/fvu/avg"));
             Assert.Equal(Get("dead_fraction"), Get("train/dead/abs"));
+            Assert.Equal(Get("train/dead/abs"), Get("dead/abs"));
+            Assert.Equal(Get("train/dead/rel"), Get("dead/rel"));
             // Labelled by the model layer index (layer 1 alone), each with its avg over layers.
             Assert.False(line.TryGetProperty("train/l1/layer_0", out _));
             Assert.Equal(Get("train/l1/layer_1"), Get("train/l1/avg"));

@@ -136,7 +136,8 @@ public sealed class HubUpload : IDisposable
                     Content = Json(new JsonObject { ["oid"] = file.Sha256, ["size"] = file.Size }, LfsBatch.MediaType),
                 };
                 foreach (var (name, value) in action.VerifyHeader) verify.Headers.TryAddWithoutValidation(name, value);
-                using var _ = Send(verify, repoId, $"verifying '{file.PathInRepo}'");
+                // huggingface_hub sends its token with the verify call; here only when it goes to the endpoint itself.
+                using var _ = Send(SameOrigin(action.Verify) ? api : storage, verify, repoId, $"verifying '{file.PathInRepo}'");
             }
         }
         var missing = objects.FirstOrDefault(f => actions.All(a => a.Oid != f.Sha256));
@@ -173,8 +174,13 @@ public sealed class HubUpload : IDisposable
             Content = Json(new JsonObject { ["oid"] = file.Sha256, ["parts"] = parts }, LfsBatch.MediaType),
         };
         complete.Headers.Accept.ParseAdd(LfsBatch.MediaType);
-        using var _ = Send(complete, repoId, $"completing the upload of '{file.PathInRepo}'");
+        // Without the token, as huggingface_hub completes it: the href carries its own signature.
+        using var _ = Send(storage, complete, repoId, $"completing the upload of '{file.PathInRepo}'");
     }
+
+    /// <summary>Whether <paramref name="url"/> lies on the endpoint's scheme, host and port (and may get the token).</summary>
+    bool SameOrigin(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && Uri.Compare(uri, new Uri(Endpoint), UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
 
     /// <summary><paramref name="length"/> bytes of the file from <paramref name="start"/>, reporting bytes sent.</summary>
     static HttpContent FileContent(HubUploadFile file, long start, long length, Action<long> report)

@@ -57,7 +57,7 @@ public class HubUploadTests
         var put = Assert.Single(hub.To("/lfs-upload/", "PUT"));
         Assert.Equal(weights, put.Body);
         Assert.Null(put.Authorization);   // the token never goes to the storage URL
-        Assert.Single(hub.To("/lfs-verify/", "POST"));
+        Assert.Equal($"Bearer {Token}", Assert.Single(hub.To("/lfs-verify/", "POST")).Authorization);   // the verify URL is on the endpoint
 
         var commit = Assert.Single(hub.To($"/api/models/{Repo}/commit/main"));
         Assert.Equal("application/x-ndjson", commit.ContentType);
@@ -99,7 +99,8 @@ public class HubUploadTests
         writer.Commit("someone/parts", "dataset", files, "parts");
         var puts = hub.To("/lfs-part/", "PUT");
         Assert.Equal([1024, 1024, 952], puts.Select(p => p.Body.Length));
-        Assert.Single(hub.To("/lfs-complete/", "POST"));
+        Assert.Null(Assert.Single(hub.To("/lfs-complete/", "POST")).Authorization);
+        Assert.All(puts, p => Assert.Null(p.Authorization));
         Assert.Single(hub.To("/datasets/someone/parts.git/info/lfs/objects/batch"));
         Assert.Equal(File.ReadAllBytes(files[1].LocalPath), hub.Files["dataset:someone/parts"]["model.safetensors"]);
     }

@@ -53,7 +53,8 @@ public static class Figures
         int bins = Math.Max(4, layers.Count * 4);
         double max = Math.Max(1, layers.Count - 1);
         var counts = new double[bins];
-        foreach (var m in means) counts[Math.Min(bins - 1, (int)(m / max * bins))]++;
+        // Raw TopK values may be negative, so a latent's mean layer can fall outside [0, L − 1]: the end bins take it.
+        foreach (var m in means) counts[Math.Clamp((int)Math.Floor(m / max * bins), 0, bins - 1)]++;
         var plot = new Plot();
         var bars = plot.Add.Bars(Enumerable.Range(0, bins).Select(b => (b + 0.5) * max / bins).ToArray(), counts);
         foreach (var bar in bars.Bars) bar.Size = max / bins * 0.9;

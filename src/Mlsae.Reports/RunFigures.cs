@@ -14,13 +14,19 @@ public static class RunFigures
     /// <summary>The evaluation metrics drawn as bars, with their axis labels.</summary>
     static readonly (string Metric, string Label)[] EvalBars = [("fvu", "FVU"), ("l0", "L0"), ("delta_ce_loss", "ΔCE loss")];
 
-    /// <summary>Draws every figure the results in the run folder <paramref name="dir"/> allow; returns the files written.</summary>
-    public static IReadOnlyList<string> Draw(string dir)
+    /// <summary>Draws every figure the results in the run folder <paramref name="dir"/> allow; returns the files written.
+    /// The dists figures come from <paramref name="dists"/> when given (e.g. pulled from the hub), else from the run's own file,
+    /// and go into the run folder either way.</summary>
+    public static IReadOnlyList<string> Draw(string dir, string? dists = null)
     {
         Run.Open(dir);
         var written = new List<string>();
-        var dists = Path.Combine(dir, Run.DistsFile);
-        if (File.Exists(dists)) written.AddRange(Dists(dists));
+        var distsPath = dists ?? Path.Combine(dir, Run.DistsFile);
+        if (File.Exists(distsPath))
+        {
+            var (loaded, metadata) = LayerDists.Load(distsPath);
+            written.AddRange(Dists(loaded, metadata, Path.Combine(dir, Run.DistsFile)));
+        }
         var prompt = Path.Combine(dir, Run.PromptFile);
         if (File.Exists(prompt) && Prompt(PromptAnalysis.Load(prompt), prompt) is string png) written.Add(png);
         var eval = Path.Combine(dir, Run.EvalFile);

@@ -45,13 +45,14 @@ public static class DistsCommand
 
     static Command Merge(CliConsole console)
     {
-        var inputs = new Argument<string[]>("inputs") { Description = "dists files of disjoint shards", Arity = ArgumentArity.OneOrMore };
+        var inputs = new Argument<string[]>("inputs") { Description = "dists of disjoint shards: files or dataset hub ids (as mlsae push writes)", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out") { Description = "Merged safetensors", Required = true };
         var noFigures = new Option<bool>("--no-figures") { Description = "Skip the PNG figures" };
         var command = new Command("merge", "Merge dists of shards into exactly the file one run over all the data writes") { inputs, output, noFigures };
         command.SetAction(parse => console.Guard(() =>
         {
-            var files = parse.GetValue(inputs)!;
+            var hub = CliHub.Lazy(console);
+            var files = parse.GetValue(inputs)!.Select(i => Hub.DatasetFile.Resolve(i, Runs.Run.DistsFile, "dists merge", hub)).ToList();
             var (merged, meta) = ShardMerge.Dists(files);
             Save(merged, meta, parse.GetValue(output)!, !parse.GetValue(noFigures), console);
             return 0;

@@ -45,16 +45,17 @@ public static class ExamplesCommand
 
     static Command Merge(CliConsole console)
     {
-        var inputs = new Argument<string[]>("inputs") { Description = "examples databases of disjoint shards", Arity = ArgumentArity.OneOrMore };
+        var inputs = new Argument<string[]>("inputs") { Description = "examples databases of disjoint shards: files or dataset hub ids (as mlsae push writes)", Arity = ArgumentArity.OneOrMore };
         var model = CommonOptions.Model();
         var output = new Option<string>("--out") { Description = "Merged database", Required = true };
         var command = new Command("merge", "Merge examples of shards into exactly the single run's top-N") { inputs, model, output };
         command.SetAction(parse => console.Guard(() =>
         {
-            var files = parse.GetValue(inputs)!;
+            var hub = CliHub.Lazy(console);
+            var files = parse.GetValue(inputs)!.Select(i => Hub.DatasetFile.Resolve(i, Runs.RunPush.ExamplesFile, "examples merge", hub)).ToList();
             var (merged, meta, layers) = ShardMerge.Examples(files);
             var modelName = parse.GetValue(model) ?? meta.GetValueOrDefault("model") ?? throw new MlsaeException($"{files[0]}: no \"model\" in its metadata; pass --model");
-            var folder = Embedded.EmbeddedModel.Folder(modelName) ?? Hub.ModelResolver.Resolve(modelName, "main", CliHub.Lazy(console));
+            var folder = Embedded.EmbeddedModel.Folder(modelName) ?? Hub.ModelResolver.Resolve(modelName, "main", hub);
             Write(parse.GetValue(output)!, merged, Tokenization.Tokenizer.Load(folder), layers, meta, console);
             return 0;
         }));

@@ -12,13 +12,17 @@ public static class ReportCommand
     {
         var run = new Option<string>("--run") { Description = "Run folder (from mlsae train)", Required = true };
         var output = new Option<string?>("--out") { Description = "Output HTML (default: <run>/report.html)" };
-        var command = new Command("report", "An offline HTML report of a run: metrics table and figures") { run, output };
+        var dists = new Option<string?>("--dists") { Description = "Dists to draw instead of the run's: a dists.safetensors file or a dataset hub id (as mlsae push writes, <repo>-dists)" };
+        var command = new Command("report", "An offline HTML report of a run: metrics table and figures") { run, output, dists };
         command.SetAction(parse => console.Guard(() =>
         {
             var dir = parse.GetValue(run)!;
             if (!Runs.Run.Exists(dir)) throw new MlsaeException($"--run: {dir} holds no run.json (not a run folder)");
             var path = parse.GetValue(output) ?? Path.Combine(dir, "report.html");
-            RunFigures.Draw(dir);
+            var distsPath = parse.GetValue(dists) is string value
+                ? Hub.DatasetFile.Resolve(value, Runs.Run.DistsFile, "--dists", CliHub.Lazy(console))
+                : null;
+            RunFigures.Draw(dir, distsPath);
             RunReport.Write(dir, path);
             console.Out.WriteLine($"wrote {path}");
             return 0;

@@ -54,7 +54,7 @@ public sealed record MlsaeConfig
     }
 
     /// <summary>A float as Python's <c>repr</c> writes it (<c>0.001</c>, <c>1e-05</c>, <c>2.0</c>), so saved configs are byte-identical to the reference's.</summary>
-    static JsonNode PythonFloat(double v)
+    internal static JsonNode PythonFloat(double v)
     {
         var text = v.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace('E', 'e');
         if (!text.Contains('.') && !text.Contains('e')) text += ".0";

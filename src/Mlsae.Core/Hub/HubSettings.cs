@@ -13,7 +13,8 @@ public sealed record HubSettings
     /// with the token but never with paths outside the cache).</summary>
     public string Endpoint { get; init; } = PublicEndpoint;
 
-    /// <summary>The bearer token sent with every request, or null for anonymous access (<c>HF_TOKEN</c>).</summary>
+    /// <summary>The bearer token sent with every request, or null for anonymous access (<c>HF_TOKEN</c>,
+    /// else the token file of <c>hf auth login</c>: <see cref="HubToken"/>).</summary>
     public string? Token { get; init; }
 
     /// <summary>When true, only the cache is used and the network is never touched (<c>HF_HUB_OFFLINE</c>).</summary>
@@ -26,11 +27,11 @@ public sealed record HubSettings
     public static HubSettings FromEnvironment()
     {
         var endpoint = Environment.GetEnvironmentVariable("HF_ENDPOINT");
-        var token = Environment.GetEnvironmentVariable("HF_TOKEN");
+        var token = HubToken.FromEnvironment();
         return new HubSettings
         {
             Endpoint = string.IsNullOrEmpty(endpoint) ? PublicEndpoint : endpoint,
-            Token = string.IsNullOrEmpty(token) ? null : token,
+            Token = token,
             Offline = Environment.GetEnvironmentVariable("HF_HUB_OFFLINE") is "1" or "true" or "TRUE" or "yes",
             Cache = HubCache.FromEnvironment(),
         };

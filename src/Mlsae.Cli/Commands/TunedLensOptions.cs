@@ -42,6 +42,8 @@ sealed class TunedLensOptions(bool withQuirks = true)
         var lens = Choose(parse.GetValue(TunedLens), sae?.Run?.Autoencoder.TunedLens, sae?.ReferenceLens == true, sae?.Folder, modelName, hub, device, console);
         if (lens is null) return null;
         bool quirks = QuirksGiven(parse) || (sae?.Run?.Autoencoder.ReferenceQuirks ?? false) || sae?.ReferenceLens == true;
+        if (sae?.ReferenceLens == true && parse.GetValue(TunedLens) is not null)
+            console.Notice($"tuned lens: {sae.Folder} is a reference SAE trained on tuned-lens vectors; applying {lens.Reference} with the reference's quirks");
         return TunedLensHook.For(lens, modelName, quirks);
     }
 

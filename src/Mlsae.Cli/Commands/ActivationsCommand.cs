@@ -4,6 +4,7 @@ using Mlsae.Data;
 using Mlsae.Embedded;
 using Mlsae.Hub;
 using Mlsae.IO;
+using Mlsae.Lens;
 using Mlsae.Models;
 using Mlsae.Tensors;
 using static TorchSharp.torch;
@@ -32,11 +33,13 @@ public static class ActivationsCommand
         var dtype = CommonOptions.DType();
         var noSkip = CommonOptions.NoSkipSpecialTokens();
         var allowNonFinite = CommonOptions.AllowNonFiniteWeights();
+        var lens = new TunedLensOptions();
         var command = new Command("activations", "Export residual-stream activations [L, B, T, D] of a language model for token ids, text or a data source")
         {
             model, revision, input, text, tokenizer, limit, output, layers, logits, batchSize, device, dtype, noSkip, allowNonFinite,
         };
         data.AddTo(command);
+        lens.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(device)!, parse.GetValue(dtype)!);
@@ -45,7 +48,7 @@ public static class ActivationsCommand
             if (modelName == EmbeddedModel.Name) data.ImplicitMaxLength = EmbeddedModel.RunDefaults.Data.MaxLength;
             var hub = CliHub.Lazy(console);
             using var session = ModelSession.Open(modelName, parse.GetValue(revision)!, parse.GetValue(layers), dev, type, !parse.GetValue(noSkip), hub,
-                allowNonFiniteWeights: parse.GetValue(allowNonFinite));
+                lens.Hook(parse, console, modelName, null, hub, dev), allowNonFiniteWeights: parse.GetValue(allowNonFinite));
             var sequences = ReadSequences(parse, input, text, data, tokenizer, limit, session, hub, console);
             var languageModel = session.Model;
             var selected = session.Layers;
@@ -54,17 +57,23 @@ public static class ActivationsCommand
             long tokens = sequences.Count * (long)sequences[0].Length;
             using var result = console.Progress("activations", tokens, "tokens", report =>
                 ActivationsExporter.Run(languageModel, sequences, selected, special, withLogits, parse.GetValue(batchSize),
-                    done => report(done * (long)sequences[0].Length)));
+                    done => report(done * (long)sequences[0].Length), session.Stream.Hook));
             var tensors = new Dictionary<string, Tensor> { ["hidden_states"] = result.HiddenStates };
             if (withLogits) { tensors["logits"] = result.Logits!; tensors["loss"] = result.Loss!; }
-            SafeTensorsWriter.Write(outPath, tensors, new Dictionary<string, string>
+            var metadata = new Dictionary<string, string>
             {
                 ["format"] = "pt",
                 ["model"] = modelName,
                 ["layers"] = string.Join(",", selected),
                 ["dtype"] = DTypes.Name(type),
                 ["skip_special_tokens"] = (special is not null).ToString().ToLowerInvariant(),
-            });
+            };
+            if (session.Stream.Hook is TunedLensHook hooked)
+            {
+                metadata["tuned_lens"] = System.Text.Json.JsonSerializer.Serialize(hooked.Lens.Reference);
+                metadata["reference_quirks"] = hooked.ReferenceQuirks.ToString().ToLowerInvariant();
+            }
+            SafeTensorsWriter.Write(outPath, tensors, metadata);
             console.Out.WriteLine($"wrote {outPath}: hidden_states {Shapes.Format(result.HiddenStates.shape)} for layers [{string.Join(", ", selected)}]"
                 + (withLogits ? $", logits {Shapes.Format(result.Logits!.shape)}, loss {result.Loss!.item<float>():F4}" : ""));
             return 0;

@@ -22,11 +22,13 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
     public Option<string> DType { get; } = CommonOptions.DType();
     public Option<bool> NoSkip { get; } = CommonOptions.NoSkipSpecialTokens();
     public Option<bool> AllowNonFinite { get; } = CommonOptions.AllowNonFiniteWeights();
+    public TunedLensOptions Lens { get; } = new();
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Model, Revision, Layers, BatchSize, MaxTokens, Device, DType, NoSkip, AllowNonFinite }) command.Options.Add(option);
         if (needsSae) Sae.AddTo(command);
+        Lens.AddTo(command);
         Data.AddTo(command);
     }
 
@@ -43,7 +45,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             var run = sae?.Run;
             var modelName = sae?.Model(parse.GetValue(Model)) ?? EmbeddedDefaults.Model(parse.GetValue(Model), console);
             model = ModelSession.Open(modelName, parse.GetValue(Revision)!, sae?.LayerList(parse.GetValue(Layers)) ?? parse.GetValue(Layers),
-                dev, type, !parse.GetValue(NoSkip) && (run?.Model.SkipSpecialTokens ?? true), hub,
+                dev, type, !parse.GetValue(NoSkip) && (run?.Model.SkipSpecialTokens ?? true), hub, Lens.Hook(parse, console, modelName, sae, hub, dev),
                 allowNonFiniteWeights: parse.GetValue(AllowNonFinite) || (run?.Model.AllowNonFiniteWeights ?? false));
             if (sae is not null && model.Model.Config.HiddenSize != sae.Autoencoder.NInputs)
                 throw new MlsaeException($"--sae: the SAE reads {sae.Autoencoder.NInputs}-dimensional vectors but {model.Name} has hidden_size {model.Model.Config.HiddenSize}");

@@ -19,14 +19,19 @@ public static class PromptCommand
         var output = new Option<string>("--out") { Description = "Output JSON (a PNG heatmap is written beside it)", Required = true };
         var device = CommonOptions.Device();
         var noSkip = CommonOptions.NoSkipSpecialTokens();
+        var lens = new TunedLensOptions();
         var command = new Command("prompt", "For one prompt, each active latent's activation by layer (summed over tokens) and the latents of every token") { model, revision, text, output, device, noSkip };
         sae.AddTo(command);
+        lens.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             var (dev, _) = CommonOptions.ParseCompute(parse.GetValue(device)!, "float32");
             using var resolved = sae.Load(parse, console, dev);
-            using var context = ModelSession.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!,
-                resolved.LayerList(null), dev, ScalarType.Float32, !parse.GetValue(noSkip) && (resolved.Run?.Model.SkipSpecialTokens ?? true), CliHub.Lazy(console));
+            var modelName = resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console);
+            var hub = CliHub.Lazy(console);
+            using var context = ModelSession.Open(modelName, parse.GetValue(revision)!,
+                resolved.LayerList(null), dev, ScalarType.Float32, !parse.GetValue(noSkip) && (resolved.Run?.Model.SkipSpecialTokens ?? true), hub,
+                lens.Hook(parse, console, modelName, resolved, hub, dev));
             var tokenizer = context.Tokenizer;
             var path = parse.GetValue(output)!;
             var analysis = PromptAnalysis.Compute(resolved.Autoencoder, context.Stream, tokenizer, parse.GetValue(text)!, context.Name, resolved.Folder);

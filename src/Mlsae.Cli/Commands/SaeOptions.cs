@@ -31,6 +31,10 @@ sealed class SaeOptions(bool several = false)
     /// <summary>A resolved SAE: the sparse coder, and the run's or -tfm checkpoint's defaults.</summary>
     public sealed record Resolved(ISparseCoder Autoencoder, string Folder, TrainOptions? Run, string? ModelName, int[]? Layers) : IDisposable
     {
+        /// <summary>Whether the SAE is a reference one trained on tuned-lens vectors (a <c>-lens</c> hub id, or a
+        /// <c>-tfm</c> checkpoint with <c>tuned_lens: true</c>): it never runs without its lens.</summary>
+        public bool ReferenceLens { get; init; }
+
         /// <summary>The coder as an MLSAE, for commands that read its weights directly.</summary>
         public MlsaeAutoencoder AsMlsae(string command) => Autoencoder as MlsaeAutoencoder
             ?? throw new MlsaeException($"--sae: {command} reads an MLSAE's decoder, but {Folder} holds a '{Autoencoder.Kind}' sparse coder");
@@ -54,8 +58,15 @@ sealed class SaeOptions(bool several = false)
         // (whatever --dtype the run trained with); a bare checkpoint gets the defaults.
         var settings = run is null ? new SparseCoderSettings() : CoderSettings.Of(run) with { ComputeDType = TorchSharp.torch.ScalarType.Float32 };
         var loaded = SparseCoderRegistry.Load(folder, settings, device);
-        return new Resolved(loaded.Coder, folder, run, loaded.ModelName ?? ReferenceModelName(name), loaded.Layers);
+        return new Resolved(loaded.Coder, folder, run, loaded.ModelName ?? ReferenceModelName(name), loaded.Layers)
+        {
+            ReferenceLens = run is null && (loaded.TunedLens || IsReferenceLensId(name)),
+        };
     }
+
+    /// <summary>Whether <paramref name="sae"/> is the hub id of a published reference SAE trained on tuned-lens
+    /// vectors (<c>tim-lawson/mlsae-pythia-70m-deduped-x64-k32-lens</c>).</summary>
+    internal static bool IsReferenceLensId(string sae) => ReferenceModelName(sae) is not null && sae.TrimEnd('/').EndsWith("-lens", StringComparison.Ordinal);
 
     /// <summary>The model a published reference SAE was trained on, from its repo name
     /// (<c>tim-lawson/mlsae-pythia-70m-deduped-x64-k32</c> → <c>EleutherAI/pythia-70m-deduped</c>); null otherwise.</summary>

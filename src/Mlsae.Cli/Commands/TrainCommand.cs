@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mlsae.Data;
 using Mlsae.Hub;
+using Mlsae.Lens;
 using Mlsae.Models;
 using Mlsae.Runs;
 using Mlsae.Reports;
@@ -44,12 +45,14 @@ public static class TrainCommand
         var modelDType = new Option<string?>("--model-dtype") { Description = "Compute dtype of the transformer forward when it differs from --dtype (float32, bfloat16, float16)" };
         var noSkip = CommonOptions.NoSkipSpecialTokens();
         var allowNonFinite = CommonOptions.AllowNonFiniteWeights();
+        var lens = new TunedLensOptions(withQuirks: false);
         var command = new Command("train", "Train a multi-layer SAE on a language model's residual stream")
         {
             model, revision, layers, valData, valBatches, output, resume, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
             batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, modelDType, noSkip, allowNonFinite,
         };
         data.AddTo(command);
+        lens.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             var runDir = parse.GetValue(output)!;
@@ -62,8 +65,11 @@ public static class TrainCommand
             var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, console).Validate();
             var hub = CliHub.Lazy(console);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
+            var tuned = OpenLens(parse, options, resuming, hub, dev);
+            if (tuned is not null && !resuming) options = options with { Autoencoder = options.Autoencoder with { TunedLens = tuned.Reference } };
             using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(layers),
-                dev, type, options.Model.SkipSpecialTokens, hub, allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
+                dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
+                allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
             var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
             bool resumeState = resuming && run.HasState;
             if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
@@ -78,6 +84,21 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+
+        // The lens a new run is given, or the one a resumed run recorded (which it keeps: its SAE lives in that lens's space).
+        Mlsae.Lens.TunedLens? OpenLens(ParseResult parse, TrainOptions options, bool resuming, Func<HubClient> hub, TorchSharp.torch.Device dev)
+        {
+            var given = parse.GetValue(lens.TunedLens);
+            var recorded = options.Autoencoder.TunedLens;
+            if (!resuming) return given is null ? null : TunedLensSource.Open(given, options.Model.Name, hub, dev);
+            if (given is not null)
+            {
+                using var other = TunedLensSource.Open(given, options.Model.Name, hub, TorchSharp.torch.CPU);
+                if (other.Reference.Sha256 != recorded?.Sha256)
+                    throw new MlsaeException($"--tuned-lens: the run in {parse.GetValue(output)} was started {(recorded is null ? "without a lens" : $"with the lens {recorded}")}; a resumed run keeps its own");
+            }
+            return recorded is null ? null : TunedLensSource.OpenRecorded(recorded, options.Model.Name, hub, dev);
+        }
 
         // A new run's options: the flags given, and for the embedded model its own defaults for every flag left out.
         TrainOptions Options(ParseResult parse, CliConsole console)

@@ -8,10 +8,12 @@ namespace Mlsae.Activations;
 /// chosen layers (and optionally logits and loss), as <c>mlsae activations</c> exports them.</summary>
 public static class ActivationsExporter
 {
-    /// <summary>Runs the export. <paramref name="progress"/> receives the number of sequences done.</summary>
+    /// <summary>Runs the export. <paramref name="progress"/> receives the number of sequences done. With a
+    /// <paramref name="hook"/> (a tuned lens) the hidden states are the hooked ones, zeroed in the hook's order.</summary>
     public static ActivationsResult Run(ILanguageModel model, IReadOnlyList<long[]> sequences, IReadOnlyList<int> layers,
-        SpecialTokens? zeroSpecial, bool logits, int batchSize, Action<int>? progress = null)
+        SpecialTokens? zeroSpecial, bool logits, int batchSize, Action<int>? progress = null, IResidualHook? hook = null)
     {
+        var stream = new ResidualStream(model, layers, zeroSpecial, hook);
         foreach (var seq in sequences)   // checked before any forward pass, so a bad id fails at once
             foreach (var id in seq)
                 if (id >= model.Config.VocabSize)
@@ -29,9 +31,8 @@ public static class ActivationsExporter
                 using var scope = NewDisposeScope();
                 var tokens = batch.ToTensor(model.Config.VocabSize, model.Device);                         // [B, T]
                 using var output = model.Forward(tokens, layers, logits);
-                var h = output.HiddenStates;                                                             // [L, B, T, D]
-                if (zeroSpecial is not null) h = zeroSpecial.Zero(h, tokens.to(h.device));
-                hidden.Add(h.to(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
+                var h = stream.Map(output.HiddenStates, tokens);                                         // [L, B, T, D] float32
+                hidden.Add(h.cpu().MoveToOuterDisposeScope());
                 if (logits)
                 {
                     var loss = ILanguageModel.NextTokenLoss(output.Logits!, tokens);

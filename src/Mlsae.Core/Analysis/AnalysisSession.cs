@@ -59,8 +59,15 @@ public sealed class AnalysisSession : IDisposable
             return seen;
         });
 
-    /// <summary>Metadata every output records.</summary>
-    public Dictionary<string, string> Metadata() => new()
+    /// <summary>Metadata every output records (with <c>tuned_lens</c> when a lens applies).</summary>
+    public Dictionary<string, string> Metadata()
+    {
+        var metadata = PlainMetadata();
+        if (Stream.Hook is Lens.TunedLensHook hook) metadata["tuned_lens"] = System.Text.Json.JsonSerializer.Serialize(hook.Lens.Reference);
+        return metadata;
+    }
+
+    Dictionary<string, string> PlainMetadata() => new()
     {
         ["model"] = Model.Name,
         ["sae"] = SaeName,

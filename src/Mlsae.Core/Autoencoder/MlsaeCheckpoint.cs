@@ -25,6 +25,8 @@ public static class MlsaeCheckpoint
     {
         /// <summary><c>model_name</c> of a <c>-tfm</c> checkpoint.</summary>
         public string? ModelName => TransformerArguments?["model_name"]?.GetValue<string>();
+        /// <summary><c>tuned_lens</c> of a <c>-tfm</c> checkpoint: trained on the pretrained lens's vectors.</summary>
+        public bool TunedLens => TransformerArguments?["tuned_lens"]?.GetValue<bool>() ?? false;
         /// <summary><c>layers</c> of a <c>-tfm</c> checkpoint, when given.</summary>
         public int[]? Layers => TransformerArguments?["layers"] is JsonArray a ? a.Select(v => v!.GetValue<int>()).ToArray() : null;
         /// <inheritdoc />
@@ -83,6 +85,8 @@ public static class MlsaeCheckpoint
         if (node["layers"] is JsonNode layers
             && (layers is not JsonArray list || list.Any(v => v is null || v.GetValueKind() != System.Text.Json.JsonValueKind.Number || !v.AsValue().TryGetValue<int>(out int l) || l < 0)))
             throw new MlsaeException($"{where}: \"layers\" must be a list of layer indices, got {layers.ToJsonString()}");
+        if (node["tuned_lens"] is JsonNode lens && lens.GetValueKind() is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False))
+            throw new MlsaeException($"{where}: \"tuned_lens\" must be true or false, got {lens.ToJsonString()}");
         foreach (var key in new[] { "batch_size", "max_length", "accumulate_grad_batches" })
             if (node[key] is JsonNode v && (v.GetValueKind() != System.Text.Json.JsonValueKind.Number || !v.AsValue().TryGetValue<long>(out long n) || n <= 0))
                 throw new MlsaeException($"{where}: \"{key}\" must be a positive integer, got {v.ToJsonString()}");

@@ -23,7 +23,7 @@ public static class SparseCoderRegistry
         [MlsaeAutoencoder.KindName] = (folder, settings, device) =>
         {
             var loaded = MlsaeCheckpoint.Load(folder, settings, device);
-            return new Loaded(loaded.Autoencoder, loaded.ModelName, loaded.Layers);
+            return new Loaded(loaded.Autoencoder, loaded.ModelName, loaded.Layers) { TunedLens = loaded.TunedLens };
         },
     };
 
@@ -31,6 +31,10 @@ public static class SparseCoderRegistry
     /// (a reference <c>-tfm</c> checkpoint's <c>model_name</c> and <c>layers</c>; null otherwise).</summary>
     public sealed record Loaded(ISparseCoder Coder, string? ModelName, int[]? Layers) : IDisposable
     {
+        /// <summary>Whether the checkpoint says it was trained on tuned-lens vectors (a reference <c>-tfm</c>
+        /// checkpoint's <c>tuned_lens: true</c>), so that it must not run without one.</summary>
+        public bool TunedLens { get; init; }
+
         /// <inheritdoc />
         public void Dispose() => Coder.Dispose();
     }

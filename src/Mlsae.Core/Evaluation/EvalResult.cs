@@ -29,6 +29,14 @@ public sealed record EvalResult(int[] Layers, long Tokens, int Batches, IReadOnl
     /// <summary>The order metrics are printed and written in.</summary>
     public static readonly string[] MetricOrder = ["fvu", "mse", "l1", "l0", "delta_ce_loss", "kl_div", "logit_mse", "ce_loss", "ce_loss_recons"];
 
+    /// <summary>The tuned lens the SAE read through, or null. With a lens, <c>fvu</c>, <c>mse</c>, <c>l0</c> and
+    /// <c>l1</c> are lens-space numbers; the downstream metrics splice the exactly inverted reconstruction
+    /// into the model's own stream.</summary>
+    public Lens.TunedLensReference? TunedLens { get; init; }
+
+    /// <summary>The space FVU, MSE, L0 and L1 are measured in: <c>residual_stream</c> or <c>tuned_lens</c>.</summary>
+    public string ReconstructionSpace => TunedLens is null ? "residual_stream" : "tuned_lens";
+
     /// <summary>Mean over layers of a metric.</summary>
     public double Mean(string metric) => PerLayer[metric].Average();
 
@@ -53,6 +61,8 @@ public sealed record EvalResult(int[] Layers, long Tokens, int Batches, IReadOnl
         json["layers"] = new JsonArray(Layers.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
         json["tokens"] = Tokens;
         json["batches"] = Batches;
+        json["tuned_lens"] = TunedLens is null ? null : System.Text.Json.JsonSerializer.SerializeToNode(TunedLens);
+        json["reconstruction_space"] = ReconstructionSpace;
         return json;
     }
 
@@ -76,10 +86,17 @@ public sealed record EvalResult(int[] Layers, long Tokens, int Batches, IReadOnl
             perLayer[metric] = values;
         }
         var loss = json.Has("loss") ? new EvalLoss(json.DoubleOrNaN("loss"), json.DoubleOrNaN("loss_mse"), json.DoubleOrNaN("loss_auxk")) : null;
+        Lens.TunedLensReference? lens = null;
+        if (json.Has("tuned_lens") && json.Json["tuned_lens"] is not null)
+        {
+            var o = json.Object("tuned_lens");
+            lens = new Lens.TunedLensReference { Source = o.String("source"), Revision = o.OptionalString("revision"), Sha256 = o.String("sha256") };
+        }
         return new EvalResult(layers, json.Long("tokens"), json.OptionalInt("batches") ?? 0, perLayer, json.Double("dead_fraction"))
         {
             DeadFractionTotal = json.Has("dead_fraction_total") ? json.DoubleOrNaN("dead_fraction_total") : double.NaN,
             Loss = loss,
+            TunedLens = lens,
         };
     }
 }

@@ -28,15 +28,18 @@ public static class MlsaeEvaluator
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             var ids = stream.Tokens(batch);
-            var inputs = stream.Forward(ids);                                     // [L, B, T, D]
+            var both = stream.ForwardBoth(ids);
+            var inputs = both.Inputs;                                              // [L, B, T, D], in the SAE's space
             using var output = sae.Forward(inputs, training: advanceDeadLatents);
-            var splice = downstream ? DownstreamMetrics.Compute(stream.Model, stream.Layers, inputs, output.Recons, ids, stream.Hook) : null;
+            // FVU, MSE, L0, L1 in the SAE's space; the splice maps the reconstruction back and runs
+            // against the model's own stream.
+            var splice = downstream ? DownstreamMetrics.Compute(stream.Model, stream.Layers, both.Hidden, output.Recons, ids, stream.Hook) : null;
             using var loss = sae.Loss(inputs, output);
             accumulator.Add(inputs, output, splice, loss);
             observe?.Invoke(output);
             tokens += ids.numel();
             progress?.Invoke(tokens);
         }
-        return accumulator.Result();
+        return accumulator.Result() with { TunedLens = (stream.Hook as Lens.TunedLensHook)?.Lens.Reference };
     }
 }

@@ -80,6 +80,14 @@ internal sealed class ResultJson
     public string String(string field) =>
         Node(field) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw Error(field, $"must be a string, found {Kind(Json[field])}");
 
+    /// <summary>A string, or null when the field is absent or null.</summary>
+    public string? OptionalString(string field) => Has(field) && Json[field] is not null ? String(field) : null;
+
+    /// <summary>A boolean, or <paramref name="absent"/> when the field is absent.</summary>
+    public bool Bool(string field, bool absent) => !Has(field) ? absent
+        : Json[field] is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? v.GetValue<bool>()
+        : throw Error(field, $"must be true or false, found {Kind(Json[field])}");
+
     /// <summary>A required array of integers.</summary>
     public int[] Ints(string field) => Items(field).Select((n, i) => Number<int>(n, $"{field}[{i}]", "an integer")).ToArray();
 

@@ -15,11 +15,15 @@ public sealed record DownstreamMetrics(double[] LossTrue, double[] LossPred, dou
     /// <summary>LossPred − LossTrue per layer.</summary>
     public double[] DeltaLoss => LossPred.Zip(LossTrue, (p, t) => p - t).ToArray();
 
-    /// <summary>Runs the model from each layer on the true and reconstructed activations.
-    /// <paramref name="layers"/> are model layer indices, one per row of the inputs. With a
-    /// <paramref name="hook"/>, inputs and reconstructions are in the SAE's space: both are mapped
-    /// back by <see cref="IResidualHook.Out"/> before the model runs on. // inputs, recons [L, B, T, D]; tokens [B, T]</summary>
-    public static DownstreamMetrics Compute(ILanguageModel model, IReadOnlyList<int> layers, Tensor inputs, Tensor recons, Tensor tokens,
+    /// <summary>Runs the model from each layer on the true activations and on the reconstruction.
+    /// <paramref name="layers"/> are model layer indices, one per row of the inputs;
+    /// <paramref name="hidden"/> is the model's own residual stream (special positions zeroed as the
+    /// SAE saw them). With a <paramref name="hook"/> the reconstructions are in the SAE's space and are
+    /// mapped back by <see cref="IResidualHook.Out"/> before the model runs on; the true run is never
+    /// mapped. (The reference's tuned-lens runs compare against its lens-space inputs instead, which
+    /// runs the model on from vectors it never produced: a bug, not reproduced.)
+    /// // hidden, recons [L, B, T, D]; tokens [B, T]</summary>
+    public static DownstreamMetrics Compute(ILanguageModel model, IReadOnlyList<int> layers, Tensor hidden, Tensor recons, Tensor tokens,
         IResidualHook? hook = null)
     {
         int n = layers.Count;
@@ -28,7 +32,7 @@ public sealed record DownstreamMetrics(double[] LossTrue, double[] LossPred, dou
         for (int i = 0; i < n; i++)
         {
             using var scope = NewDisposeScope();
-            var logitsTrue = model.ForwardAtLayer(Out(inputs[i], layers[i], hook).to(model.DType), layers[i]).to(ScalarType.Float32);   // [B, T, V]
+            var logitsTrue = model.ForwardAtLayer(hidden[i].to(model.DType), layers[i]).to(ScalarType.Float32);   // [B, T, V]
             var logitsPred = model.ForwardAtLayer(Out(recons[i], layers[i], hook).to(model.DType), layers[i]).to(ScalarType.Float32);
             result.LossTrue[i] = ILanguageModel.NextTokenLoss(logitsTrue, tokens).item<float>();
             result.LossPred[i] = ILanguageModel.NextTokenLoss(logitsPred, tokens).item<float>();

@@ -45,16 +45,17 @@ public sealed class ModelSession : IDisposable
 
     /// <summary>Resolves <paramref name="model"/> (the embedded model, a local folder, or a hub id
     /// through <paramref name="hub"/>), loads it through the <see cref="ModelRegistry"/>, and selects
-    /// <paramref name="layers"/> (null: all).</summary>
+    /// <paramref name="layers"/> (null: all). <paramref name="hook"/>, when given, makes the residual
+    /// stream's hook from the loaded model and the chosen layers (a tuned lens checks its shape there).</summary>
     public static ModelSession Open(string model, string revision, string? layers, Device device, ScalarType dtype, bool skipSpecialTokens,
-        Func<HubClient> hub, IResidualHook? hook = null, bool allowNonFiniteWeights = false)
+        Func<HubClient> hub, Func<ILanguageModel, int[], IResidualHook>? hook = null, bool allowNonFiniteWeights = false)
     {
         var folder = EmbeddedModel.Folder(model) ?? ModelResolver.Resolve(model, revision, hub);
         var loaded = ModelRegistry.Load(folder, device, dtype, allowNonFiniteWeights);
         try
         {
-            return new ModelSession(model, folder, loaded, LayerSelection.Parse(layers, loaded.Config.NumHiddenLayers),
-                skipSpecialTokens ? loaded.SpecialTokens : null, hook);
+            var selected = LayerSelection.Parse(layers, loaded.Config.NumHiddenLayers);
+            return new ModelSession(model, folder, loaded, selected, skipSpecialTokens ? loaded.SpecialTokens : null, hook?.Invoke(loaded, selected));
         }
         catch
         {
@@ -64,5 +65,9 @@ public sealed class ModelSession : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.Dispose();
+        (Stream.Hook as IDisposable)?.Dispose();
+    }
 }

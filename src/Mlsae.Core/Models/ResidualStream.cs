@@ -19,18 +19,49 @@ public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> laye
     /// <summary>The map into the SAE's space applied per layer, or null for the identity.</summary>
     public IResidualHook? Hook { get; } = hook;
 
-    /// <summary>Runs the model. // [B, T] → [L, B, T, D] float32</summary>
+    /// <summary>Runs the model: the SAE's inputs. // [B, T] → [L, B, T, D] float32</summary>
     public Tensor Forward(Tensor tokens)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var hidden = Model.Forward(tokens, Layers).HiddenStates;                     // [L, B, T, D]
-        // The hook before the zeroing: a map with a bias (the tuned lens) would otherwise move the
-        // zeroed positions off zero, and the SAE must see zeros there as without a hook.
-        if (Hook is not null) hidden = In(hidden.to(ScalarType.Float32));
-        if (ZeroSpecial is not null) hidden = ZeroSpecial.Zero(hidden, tokens.to(hidden.device));
-        return hidden.to(ScalarType.Float32).MoveToOuterDisposeScope();
+        return Map(hidden, tokens).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Runs the model once and returns both the SAE's inputs and the model's own residual
+    /// stream (special positions zeroed as without a hook), which downstream metrics run on from.
+    /// Without a hook both are the same tensor.</summary>
+    public ResidualStreamOutput ForwardBoth(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var hidden = Model.Forward(tokens, Layers).HiddenStates.to(ScalarType.Float32);     // [L, B, T, D]
+        if (Hook is null)
+        {
+            var zeroed = Zero(hidden, tokens).MoveToOuterDisposeScope();
+            return new ResidualStreamOutput(zeroed, zeroed);
+        }
+        var inputs = Map(hidden, tokens).MoveToOuterDisposeScope();
+        return new ResidualStreamOutput(inputs, Zero(hidden, tokens).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Maps block outputs of <see cref="Layers"/> into the SAE's space: the hook and the special-token
+    /// zeroing, in the hook's order. By default the hook comes before the zeroing, since a map with a
+    /// bias (the tuned lens) would otherwise move the zeroed positions off zero, and the SAE must see
+    /// zeros there as without a hook; <see cref="IResidualHook.ZeroSpecialFirst"/> reverses the order
+    /// (the reference's). // hidden [L, B, T, D], tokens [B, T] → [L, B, T, D] float32
+    /// </summary>
+    public Tensor Map(Tensor hidden, Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        hidden = hidden.to(ScalarType.Float32);
+        if (Hook is null) return Zero(hidden, tokens).MoveToOuterDisposeScope();
+        var mapped = Hook.ZeroSpecialFirst ? In(Zero(hidden, tokens)) : Zero(In(hidden), tokens);
+        return mapped.MoveToOuterDisposeScope();
+    }
+
+    Tensor Zero(Tensor hidden, Tensor tokens) => ZeroSpecial is null ? hidden.alias() : ZeroSpecial.Zero(hidden, tokens.to(hidden.device));
 
     Tensor In(Tensor hidden)                                                          // [L, B, T, D] → [L, B, T, D]
     {
@@ -41,7 +72,7 @@ public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> laye
             mapped[i] = Hook!.In(hidden[i], Layers[i]);
             Shapes.Check(mapped[i], $"residual hook In(layer {Layers[i]})", hidden.shape[1..]);
         }
-        return stack(mapped, 0);
+        return stack(mapped, 0).to(ScalarType.Float32);
     }
 
     /// <summary>A batch as a tensor on the model's device, with ids checked against the vocabulary. // [B, T]</summary>

@@ -74,6 +74,9 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
             $"layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (expansion x{options.Autoencoder.ExpansionFactor}), k {config.K}, auxk {config.AuxK?.ToString() ?? "off"}",
             $"{final.Step} optimizer steps, {final.Tokens:N0} training tokens, lr {options.Optimizer.Lr}, seed {options.Autoencoder.Seed}{(options.Autoencoder.ReferenceQuirks ? ", reference quirks" : "")}",
             $"data {options.Data.Source}, max_length {options.Data.MaxLength}; validation {(options.Data.ValData ?? "held out from the start of the training stream")}",
+            .. options.Autoencoder.TunedLens is { } lens
+                ? new[] { $"tuned lens {lens}: FVU, MSE, L0 and L1 are in lens space; ΔCE, KL and logit MSE splice the inverted reconstruction into the model" }
+                : [],
         ]));
         analyses.Write(run, model, sae, validation, observer);
         return new TrainOutcome(final, result, ranOut);

@@ -82,14 +82,14 @@ public sealed record AutoencoderOptions
     /// <summary>Compute dtype of the autoencoder's encoder matmul (explicit casting; parameters, decode and loss stay float32),
     /// and of the transformer when <see cref="ModelOptions.DType"/> is null.</summary>
     [JsonPropertyName("dtype")] public string DType { get; init; } = "float32";
-    /// <summary>A tuned lens applied to each layer's vectors before the coder; null for none.</summary>
-    [JsonPropertyName("tuned_lens")] public string? TunedLens { get; init; }
+    /// <summary>The tuned lens applied to each layer's vectors before the coder (its source, Space revision
+    /// and content hash); null for none. Every command reading the run applies it.</summary>
+    [JsonPropertyName("tuned_lens")] public Lens.TunedLensReference? TunedLens { get; init; }
 
     /// <summary>Fails with a message naming the bad flag.</summary>
     public void Validate()
     {
         if (Kind != "mlsae") throw new MlsaeException($"kind: '{Kind}' is not a sparse coder this version trains (mlsae)");
-        if (TunedLens is not null) throw new MlsaeException("tuned_lens: tuned lenses are not supported yet");
         OptionChecks.Positive(ExpansionFactor, "--expansion-factor");
         OptionChecks.Positive(K, "-k");
         OptionChecks.Positive(DeadTokensThreshold, "--dead-tokens-threshold");

@@ -30,11 +30,32 @@ public class EvalResultTests
                 3
               ],
               "tokens": 8,
-              "batches": 1
+              "batches": 1,
+              "tuned_lens": null,
+              "reconstruction_space": "residual_stream"
             }
 
             """.ReplaceLineEndings("\n"), File.ReadAllText(path));
         Assert.True(double.IsNaN(EvalResult.Load(path).PerLayer["fvu"][0]));
+    }
+
+    [Fact]
+    public void TheTunedLensIsRecordedAndReadBack()
+    {
+        var path = Path.Combine(Fixtures.TempDir(), "eval.json");
+        var lens = new Mlsae.Lens.TunedLensReference { Source = "EleutherAI/pythia-70m-deduped", Revision = new string('a', 40), Sha256 = new string('b', 64) };
+        new EvalResult([0], 8, 1, new Dictionary<string, double[]> { ["fvu"] = [0.5] }, 0) { TunedLens = lens }.Save(path);
+        var read = EvalResult.Load(path);
+        Assert.Equal(lens, read.TunedLens);
+        Assert.Equal("tuned_lens", read.ReconstructionSpace);
+        Assert.Null(EvalResult.Load(WithoutLens()).TunedLens);
+
+        static string WithoutLens()
+        {
+            var p = Path.Combine(Fixtures.TempDir(), "old.json");
+            File.WriteAllText(p, """{"fvu": [0.5], "layers": [0], "tokens": 8, "dead_fraction": 0}""");
+            return p;
+        }
     }
 
     [Theory]

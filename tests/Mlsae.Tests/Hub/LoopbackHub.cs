@@ -6,7 +6,7 @@ using Mlsae.Hub;
 namespace Mlsae.Tests.Hub;
 
 /// <summary>A loopback HTTP server that serves a folder in the HF hub's URL layout
-/// (<c>/{org}/{name}/resolve/{revision}/{file}</c>), with HEAD metadata headers and Range support.
+/// (<c>/{org}/{name}/resolve/{revision}/{file}</c>, under <c>/datasets/</c> or <c>/spaces/</c> for those repo types), with HEAD metadata headers and Range support.
 /// A test can make it hostile: <see cref="HeaderOverrides"/> replace its metadata headers and
 /// <see cref="ExtraTreeEntries"/> are added to its file listing.</summary>
 public sealed class LoopbackHub : IDisposable
@@ -75,7 +75,8 @@ public sealed class LoopbackHub : IDisposable
             Tree(ctx);
             return;
         }
-        var prefix = raw.StartsWith("/datasets/", StringComparison.Ordinal) ? $"/datasets/{repoId}/resolve/" : $"/{repoId}/resolve/";
+        var prefix = raw.StartsWith("/datasets/", StringComparison.Ordinal) ? $"/datasets/{repoId}/resolve/"
+            : raw.StartsWith("/spaces/", StringComparison.Ordinal) ? $"/spaces/{repoId}/resolve/" : $"/{repoId}/resolve/";
         if (!raw.StartsWith(prefix, StringComparison.Ordinal))
         {
             ctx.Response.StatusCode = 404;

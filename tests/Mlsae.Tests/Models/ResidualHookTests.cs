@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Mlsae.Tests.Models;
 
 /// <summary>The per-layer hook: <see cref="IResidualHook.In"/> in the residual stream (before the
-/// special-token zeroing), <see cref="IResidualHook.Out"/> in the downstream metrics, each with the
+/// special-token zeroing), <see cref="IResidualHook.Out"/> on the reconstruction in the downstream metrics, each with the
 /// model layer of its row; the identity hook changes nothing, bit for bit.</summary>
 public class ResidualHookTests
 {
@@ -63,18 +63,19 @@ public class ResidualHookTests
         var plain = new ResidualStream(model, Layers, null).Forward(tokens);
         var translated = new ResidualStream(model, Layers, null, hook).Forward(tokens);
         var expected = DownstreamMetrics.Compute(model, Layers, plain, plain, tokens);
-        // A perfect reconstruction in the hook's space: mapped back, it is the model's own stream.
-        var actual = DownstreamMetrics.Compute(model, Layers, translated, translated.clone(), tokens, hook);
-        Assert.Equal(new[] { 4, 4, 1, 1 }, hook.OutLayers);
+        // A perfect reconstruction in the hook's space: mapped back, it is the model's own stream. The
+        // true run is the model's own stream, never mapped.
+        var actual = DownstreamMetrics.Compute(model, Layers, plain, translated.clone(), tokens, hook);
+        Assert.Equal(new[] { 4, 1 }, hook.OutLayers);
         for (int i = 0; i < Layers.Length; i++)
         {
-            Assert.Equal(expected.LossTrue[i], actual.LossTrue[i], 1e-5);
+            Assert.Equal(expected.LossTrue[i], actual.LossTrue[i]);
             Assert.Equal(expected.LossPred[i], actual.LossPred[i], 1e-5);
-            Assert.Equal(0, actual.DeltaLoss[i], 1e-6);
+            Assert.Equal(0, actual.DeltaLoss[i], 1e-5);
         }
         // Without Out the model would run on from layer 1 on the translated stream, and the loss moves.
-        var unmapped = DownstreamMetrics.Compute(model, Layers, translated, translated, tokens);
-        Assert.True(Math.Abs(unmapped.LossTrue[1] - expected.LossTrue[1]) > 0.1, $"{unmapped.LossTrue[1]} vs {expected.LossTrue[1]}");
+        var unmapped = DownstreamMetrics.Compute(model, Layers, plain, translated, tokens);
+        Assert.True(Math.Abs(unmapped.LossPred[1] - expected.LossTrue[1]) > 0.1, $"{unmapped.LossPred[1]} vs {expected.LossTrue[1]}");
     }
 
     [Theory]

@@ -80,7 +80,12 @@ public static class DistsFigures
         Figures.Save(plot, path, 900, 500);
     }
 
-    /// <summary>An SAE's tick label: x&lt;expansion&gt; k&lt;k&gt; when recorded, else its dists file.</summary>
-    static string Label(LayerStdRow row) =>
-        row.ExpansionFactor.Length > 0 && row.K.Length > 0 ? $"x{row.ExpansionFactor} k{row.K}" : Path.GetFileNameWithoutExtension(row.Source);
+    /// <summary>An SAE's tick label: x&lt;expansion&gt; k&lt;k&gt; when recorded, over its dists file and
+    /// that file's folder (two SAEs of one shape stay apart).</summary>
+    static string Label(LayerStdRow row)
+    {
+        var full = Path.GetFullPath(row.Source);
+        var file = Path.Combine(Path.GetFileName(Path.GetDirectoryName(full)) ?? "", Path.GetFileNameWithoutExtension(full));
+        return row.ExpansionFactor.Length > 0 && row.K.Length > 0 ? $"x{row.ExpansionFactor} k{row.K}\n{file}" : file;
+    }
 }

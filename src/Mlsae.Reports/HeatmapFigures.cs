@@ -27,6 +27,7 @@ public static class HeatmapFigures
         heatmap.Colormap = ReversedColormap.MagmaR;
         if (data.View == HeatmapView.Probs) heatmap.ManualRange = new ScottPlot.Range(0, 1);
         plot.Add.ColorBar(heatmap);
+        plot.Axes.Margins(0, 0);                                          // the cells fill the frame
         bool probs = data.View == HeatmapView.Probs;
         plot.Title(title + (probs ? " (colour: share of each latent's activation per layer)" : " (colour: activation summed over the prompt's tokens)"));
         plot.XLabel($"latent ({n} active, by mean layer, {(layerZeroOnTop ? "deepest first" : "shallowest first")})");

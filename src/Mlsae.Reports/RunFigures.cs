@@ -6,7 +6,7 @@ namespace Mlsae.Reports;
 
 /// <summary>
 /// The figures of a run folder's typed results, each written beside the result it draws: the
-/// distribution of latents over layers and the histogram of their mean layer from the dists, the
+/// distribution of latents over layers and the histograms of their mean layer from the dists, the
 /// prompt heatmap from prompt.json, and bars by layer from eval.json.
 /// </summary>
 public static class RunFigures
@@ -34,37 +34,45 @@ public static class RunFigures
         return written;
     }
 
-    /// <summary>The heatmap and the mean-layer histogram of the dists file at <paramref name="path"/>, read from it.</summary>
-    public static IReadOnlyList<string> Dists(string path)
+    /// <summary>The dists figures of the dists file at <paramref name="path"/>, read from it.</summary>
+    public static IReadOnlyList<string> Dists(string path, HeatmapOrder order = HeatmapOrder.Descending)
     {
         var (dists, metadata) = LayerDists.Load(path);
-        return Dists(dists, metadata, path);
+        return Dists(dists, metadata, path, order);
     }
 
     /// <summary>
-    /// <c>&lt;stem&gt;_heatmap.png</c> and <c>&lt;stem&gt;_layer_mean.png</c> beside the dists file
-    /// <paramref name="path"/>, titled with the model and SAE of <paramref name="metadata"/>; none
+    /// Beside the dists file <paramref name="path"/>, titled with the model and SAE of
+    /// <paramref name="metadata"/>: <c>&lt;stem&gt;_heatmap.png</c> (latents in <paramref name="order"/>
+    /// of mean layer), and <c>&lt;stem&gt;_histogram.png</c> and <c>&lt;stem&gt;_histogram_noninteger.png</c>
+    /// (the reference's <c>dists_histograms</c>, whose CSVs <see cref="DistsFiles.Save"/> writes); none
     /// when no latent fired. Returns the files written.
     /// </summary>
-    public static IReadOnlyList<string> Dists(LayerDists dists, IReadOnlyDictionary<string, string> metadata, string path)
+    public static IReadOnlyList<string> Dists(LayerDists dists, IReadOnlyDictionary<string, string> metadata, string path, HeatmapOrder order = HeatmapOrder.Descending)
     {
         var stats = dists.Stats();
         if (stats.ActiveLatents == 0) return [];
         var layers = Layers(metadata, dists.Layers, path);
-        var name = $"{metadata.GetValueOrDefault("model", "")} / {Path.GetFileName(metadata.GetValueOrDefault("sae", "").TrimEnd('/'))}";
+        var name = Name(metadata);
         var stem = DistsFiles.Stem(path);
-        Figures.DistsHeatmap(stats, layers, $"Latent activation over layers — {name}", stem + "_heatmap.png");
-        Figures.LayerMeanHistogram(stats, layers, $"Mean layer of latents — {name}", stem + "_layer_mean.png");
-        return [stem + "_heatmap.png", stem + "_layer_mean.png"];
+        HeatmapFigures.Draw(LatentHeatmap.FromDists(stats, layers, order), $"Latent activation over layers — {name}", stem + "_heatmap.png");
+        DistsFigures.MeanLayerHistogram(MeanLayerHistogram.From(stats, dists.Layers, nonInteger: false), $"Mean layer of latents — {name}", DistsFiles.HistogramPath(path, false) + ".png");
+        DistsFigures.MeanLayerHistogram(MeanLayerHistogram.From(stats, dists.Layers, nonInteger: true), $"Distance of latents' mean layer from a layer — {name}", DistsFiles.HistogramPath(path, true) + ".png");
+        return [stem + "_heatmap.png", DistsFiles.HistogramPath(path, false) + ".png", DistsFiles.HistogramPath(path, true) + ".png"];
     }
 
-    /// <summary>The prompt heatmap beside <paramref name="path"/> (its extension replaced by .png);
-    /// none when no latent is active. Returns the file written or null.</summary>
-    public static string? Prompt(PromptAnalysis analysis, string path)
+    /// <summary>"model / SAE folder name" from a result's metadata, for titles.</summary>
+    public static string Name(IReadOnlyDictionary<string, string> metadata) =>
+        $"{metadata.GetValueOrDefault("model", "")} / {Path.GetFileName(metadata.GetValueOrDefault("sae", "").TrimEnd('/'))}";
+
+    /// <summary>The prompt heatmap beside <paramref name="path"/> (its extension replaced by .png), showing
+    /// <paramref name="view"/> with latents in <paramref name="order"/>; none when no latent is active.
+    /// Returns the file written or null.</summary>
+    public static string? Prompt(PromptAnalysis analysis, string path, HeatmapView view = HeatmapView.Probs, HeatmapOrder order = HeatmapOrder.Descending)
     {
         if (analysis.Latents.Count == 0) return null;
         var png = Path.ChangeExtension(path, ".png");
-        Figures.PromptHeatmap(analysis.ActsByLayer(), analysis.Layers, $"Prompt latents over layers — {analysis.Model}", png);
+        HeatmapFigures.Draw(LatentHeatmap.FromPrompt(analysis, view, order), $"Prompt latents over layers — {analysis.Model}", png);
         return png;
     }
 
@@ -83,7 +91,7 @@ public static class RunFigures
     }
 
     /// <summary>The model layers recorded in the metadata (positions 0..L−1 when absent).</summary>
-    static int[] Layers(IReadOnlyDictionary<string, string> metadata, int count, string path)
+    internal static int[] Layers(IReadOnlyDictionary<string, string> metadata, int count, string path)
     {
         if (!metadata.TryGetValue("layers", out var text) || text.Length == 0) return Enumerable.Range(0, count).ToArray();
         var parts = text.Split(',');

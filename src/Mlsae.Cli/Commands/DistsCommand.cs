@@ -4,7 +4,8 @@ using Mlsae.Reports;
 
 namespace Mlsae.Cli.Commands;
 
-/// <summary><c>mlsae dists</c>: latent activation distributions over layers, and <c>dists merge</c> for shards.</summary>
+/// <summary><c>mlsae dists</c>: latent activation distributions over layers; <c>dists merge</c> for
+/// shards, and the figures over dists files, <c>dists cos-sim</c> and <c>dists layer-std</c>.</summary>
 public static class DistsCommand
 {
     /// <summary>Builds the command.</summary>
@@ -13,33 +14,46 @@ public static class DistsCommand
         var analysis = new AnalysisOptions();
         var output = new Option<string>("--out") { Description = "Output safetensors (JSON/CSV summaries and PNG figures are written beside it)", Required = true };
         var noFigures = new Option<bool>("--no-figures") { Description = "Skip the PNG figures" };
-        var command = new Command("dists", "Counts and totals [L, F] of each latent's TopK activations per layer; mean/var/std of its layer") { output, noFigures };
+        var order = HeatmapFlags.Order();
+        var every = new Option<int>("--layer-std-every")
+        {
+            Description = "Batches between rows of the layer_std convergence table <stem>_layer_std_step.csv (the reference logs every 8); 0 for none",
+            DefaultValueFactory = _ => LayerStdConvergence.DefaultEvery,
+        };
+        var command = new Command("dists", "Counts and totals [L, F] of each latent's TopK activations per layer; mean/var/std of its layer") { output, noFigures, order, every };
         analysis.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
+            int n = parse.GetValue(every);
+            if (n < 0) throw new MlsaeException($"--layer-std-every must be 0 or positive, got {n}");
             using var session = analysis.Open(parse, console);
-            var dists = Compute(session, console);
-            Save(dists, session.Metadata(), parse.GetValue(output)!, !parse.GetValue(noFigures), console);
+            var metadata = session.Metadata();
+            foreach (var (k, v) in CoderMetadata.Of(session.Sae)) metadata[k] = v;
+            var convergence = n == 0 ? null : new LayerStdConvergence(n, metadata);
+            var dists = LayerDists.Compute(session, console, convergence);
+            var path = parse.GetValue(output)!;
+            bool figures = !parse.GetValue(noFigures);
+            Save(dists, metadata, path, figures, HeatmapFlags.OrderOf(parse, order), console);
+            if (convergence is not null)
+            {
+                var csv = DistsFiles.LayerStdStepPath(path);
+                convergence.SaveCsv(csv);
+                if (figures) DistsFigures.LayerStdSteps(convergence, $"layer_std while reading the data — {RunFigures.Name(metadata)}", Path.ChangeExtension(csv, ".png"));
+                console.Out.WriteLine($"wrote {csv}{(figures ? " and .png" : "")}: {convergence.Rows.Count} rows, every {n} batches");
+            }
             return 0;
         }));
         command.Subcommands.Add(Merge(console));
+        command.Subcommands.Add(DistsCosSimCommand.Create(console));
+        command.Subcommands.Add(DistsLayerStdCommand.Create(console));
         return command;
     }
 
-    static LayerDists Compute(AnalysisSession session, CliConsole console)
-    {
-        var sae = session.Sae;
-        var dists = new LayerDists(session.Model.Layers.Length, sae.NLatents);
-        session.Encode("dists", console, (_, output) => dists.Add(output.TopKRaw, output.TopK.Indices));
-        if (dists.Tokens == 0) throw new MlsaeException("dists: no data (the source holds no full sequence)");
-        return dists;
-    }
-
     /// <summary>Writes the dists, their summaries and (unless <paramref name="figures"/> is false) their figures; prints what it wrote.</summary>
-    static void Save(LayerDists dists, Dictionary<string, string> metadata, string path, bool figures, CliConsole console)
+    static void Save(LayerDists dists, Dictionary<string, string> metadata, string path, bool figures, HeatmapOrder order, CliConsole console)
     {
         var summary = DistsFiles.Save(dists, metadata, path);
-        if (figures) RunFigures.Dists(dists, metadata, path);
+        if (figures) RunFigures.Dists(dists, metadata, path, order);
         console.Out.WriteLine(summary.Describe(path, figures));
     }
 
@@ -48,13 +62,14 @@ public static class DistsCommand
         var inputs = new Argument<string[]>("inputs") { Description = "dists of disjoint shards: files or dataset hub ids (as mlsae push writes)", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out") { Description = "Merged safetensors", Required = true };
         var noFigures = new Option<bool>("--no-figures") { Description = "Skip the PNG figures" };
-        var command = new Command("merge", "Merge dists of shards into exactly the file one run over all the data writes") { inputs, output, noFigures };
+        var order = HeatmapFlags.Order();
+        var command = new Command("merge", "Merge dists of shards into exactly the file one run over all the data writes") { inputs, output, noFigures, order };
         command.SetAction(parse => console.Guard(() =>
         {
             var hub = CliHub.Lazy(console);
             var files = parse.GetValue(inputs)!.Select(i => Hub.DatasetFile.Resolve(i, Runs.Run.DistsFile, "dists merge", hub)).ToList();
             var (merged, meta) = ShardMerge.Dists(files);
-            Save(merged, meta, parse.GetValue(output)!, !parse.GetValue(noFigures), console);
+            Save(merged, meta, parse.GetValue(output)!, !parse.GetValue(noFigures), HeatmapFlags.OrderOf(parse, order), console);
             return 0;
         }));
         return command;

@@ -20,7 +20,9 @@ public static class PromptCommand
         var device = CommonOptions.Device();
         var noSkip = CommonOptions.NoSkipSpecialTokens();
         var lens = new TunedLensOptions();
-        var command = new Command("prompt", "For one prompt, each active latent's activation by layer (summed over tokens) and the latents of every token") { model, revision, text, output, device, noSkip };
+        var order = HeatmapFlags.Order();
+        var view = HeatmapFlags.View();
+        var command = new Command("prompt", "For one prompt, each active latent's activation by layer (summed over tokens) and the latents of every token") { model, revision, text, output, device, noSkip, order, view };
         sae.AddTo(command);
         lens.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
@@ -36,7 +38,7 @@ public static class PromptCommand
             var path = parse.GetValue(output)!;
             var analysis = PromptAnalysis.Compute(resolved.Autoencoder, context.Stream, tokenizer, parse.GetValue(text)!, context.Name, resolved.Folder);
             analysis.Save(path);
-            var png = RunFigures.Prompt(analysis, path);
+            var png = RunFigures.Prompt(analysis, path, HeatmapFlags.ViewOf(parse, view), HeatmapFlags.OrderOf(parse, order));
             console.Out.WriteLine($"wrote {path}{(png is null ? "" : $" and {png}")}: {analysis.Tokens.Count} tokens, {analysis.Latents.Count} active latents");
             return 0;
         }));

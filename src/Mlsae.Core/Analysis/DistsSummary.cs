@@ -24,7 +24,7 @@ public sealed record DistsSummary(long Tokens, string Layers, int NLatents, int 
     /// <summary>The line the dists commands and train print: what was written at <paramref name="path"/>
     /// and beside it, with the counts and layer_std statistics.</summary>
     public string Describe(string path, bool figures) =>
-        $"wrote {path} (+ .json, .csv{(figures ? ", _heatmap.png, _layer_mean.png" : "")}): {Tokens:N0} tokens, {ActiveLatents}/{NLatents} latents active; "
+        $"wrote {path} (+ .json, .csv, _histogram.csv, _histogram_noninteger.csv{(figures ? ", _heatmap.png, _histogram.png, _histogram_noninteger.png" : "")}): {Tokens:N0} tokens, {ActiveLatents}/{NLatents} latents active; "
         + $"layer_std mean {Evaluation.EvalSummary.Format(LayerStdMean)}, std {Evaluation.EvalSummary.Format(LayerStdStd)}, sem {Evaluation.EvalSummary.Format(LayerStdSem)}";
 
     static readonly string[] Fields = ["tokens", "layers", "n_latents", "active_latents", "layer_std"];

@@ -53,6 +53,23 @@ public sealed class LayerDists
         Tokens += values.shape[1] * values.shape[2];
     }
 
+    /// <summary>
+    /// Reads <paramref name="session"/>'s batches into new dists, feeding <paramref name="convergence"/>
+    /// (when given) after every batch. An error when the data holds no full sequence.
+    /// </summary>
+    public static LayerDists Compute(AnalysisSession session, Runs.IRunObserver observer, LayerStdConvergence? convergence = null)
+    {
+        var dists = new LayerDists(session.Model.Layers.Length, session.Sae.NLatents);
+        long step = 0;
+        session.Encode("dists", observer, (_, output) =>
+        {
+            dists.Add(output.TopKRaw, output.TopK.Indices);
+            convergence?.Observe(step++, dists);
+        });
+        if (dists.Tokens == 0) throw new MlsaeException("dists: no data (the source holds no full sequence)");
+        return dists;
+    }
+
     static Int128 ToFixed(float value) => (Int128)((double)value * Scale);
 
     static double ToDouble(Int128 value) => (double)value / Scale;

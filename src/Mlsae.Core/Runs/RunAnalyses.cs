@@ -47,6 +47,7 @@ public sealed class RunAnalyses(int layers, int latents)
             ["model"] = options.Model.Name, ["sae"] = run.Folder, ["layers"] = string.Join(",", model.Layers), ["data"] = options.Data.ValData ?? options.Data.Source + " (held out)",
             ["max_length"] = options.Data.MaxLength.ToString(), ["batch_size"] = options.Data.BatchSize.ToString(), ["shard"] = "0/1",
         };
+        foreach (var (k, v) in CoderMetadata.Of(sae)) meta[k] = v;     // so `dists layer-std` can tell runs apart
         var distsPath = run.PathOf(Run.DistsFile);
         observer.Notice(DistsFiles.Save(dists, meta, distsPath).Describe(distsPath, figures: true));
         (VarianceSummary.From(variances) with { BatchSize = options.Data.BatchSize, MaxLength = options.Data.MaxLength }).Save(run.PathOf(Run.VariancesFile));

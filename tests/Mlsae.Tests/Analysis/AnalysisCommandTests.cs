@@ -47,7 +47,8 @@ public class AnalysisCommandTests
     {
         var run = Setup.Value.Run;
         Png.AssertImage(Path.Combine(run, "dists_heatmap.png"), 1200, 600);
-        Png.AssertImage(Path.Combine(run, "dists_layer_mean.png"), 1200, 600);
+        Png.AssertImage(Path.Combine(run, "dists_histogram.png"), 1200, 600);
+        Assert.Equal("layer,density", File.ReadLines(Path.Combine(run, "dists_histogram_noninteger.csv")).First());
         Png.AssertImage(Path.Combine(run, "eval_fvu.png"), 900, 500);
         var variances = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "variances.json"))).RootElement;
         foreach (var key in new[] { "exp_var_l_f", "exp_var_l_tf", "var_l", "rel_var_f", "rel_var_t", "batch_size", "max_length" })
@@ -124,7 +125,27 @@ public class AnalysisCommandTests
         Assert.Contains("MMCS", r.Out);
         r = CliRunner.Run("embed-cos-sim", "--sae", Setup.Value.Run, "--out", Path.Combine(dir, "embed.json"), "--top", "3");
         Assert.True(r.ExitCode == 0, r.Error);
-        Assert.Equal(128, JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "embed.json"))).RootElement.GetProperty("latents").GetArrayLength());
+        var embed = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "embed.json"))).RootElement;
+        Assert.Equal(128, embed.GetProperty("latents").GetArrayLength());
+        Assert.Equal(3, embed.GetProperty("latents")[0].GetProperty("embed_in").GetArrayLength());
+        foreach (var table in new[] { "embed_in", "embed_out" })
+        {
+            foreach (var stat in new[] { "mean", "var", "std", "sem" }) Assert.True(embed.GetProperty(table).GetProperty(stat).GetDouble() is > -1 and < 1, $"{table}.{stat}");
+            // Records, not lines: a token holding a line break is a quoted field spanning two.
+            var csv = File.ReadAllText(Path.Combine(dir, $"embed_{table}.csv"));
+            int records = 0;
+            bool quoted = false;
+            foreach (var ch in csv)
+                if (ch == '"') quoted = !quoted;
+                else if (ch == '\n' && !quoted) records++;
+            Assert.Equal(1 + 128 * 3, records);
+        }
+        r = CliRunner.Run("embed-cos-sim", "--sae", Setup.Value.Run, "--out", Path.Combine(dir, "embed8.json"), "--latents", "3,1");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var embed8 = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "embed8.json"))).RootElement;
+        Assert.Equal((2, 8, 3), (embed8.GetProperty("n_latents").GetInt32(), embed8.GetProperty("n_embeds").GetInt32(), embed8.GetProperty("latents")[0].GetProperty("latent").GetInt32()));
+        r = CliRunner.Run("embed-cos-sim", "--sae", Setup.Value.Run, "--out", Path.Combine(dir, "bad.json"), "--latents", "3,x");
+        Assert.Equal((1, "error: --latents must be comma-separated latent indices, got '3,x'"), (r.ExitCode, r.Error.Trim()));
         r = CliRunner.Run(Args("latents", Path.Combine(dir, "latents.safetensors")));
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("[3, ", r.Out);
@@ -134,5 +155,47 @@ public class AnalysisCommandTests
         Assert.Equal(3, prompt.GetProperty("layers").GetArrayLength());
         Assert.True(prompt.GetProperty("tokens").GetArrayLength() > 3);
         Png.AssertImage(Path.Combine(dir, "prompt.png"), 1200, 600);
+        r = CliRunner.Run("prompt", "--sae", Setup.Value.Run, "--text", "The cat sat on the mat.", "--out", Path.Combine(dir, "sums.json"), "--heatmap-view", "sums", "--heatmap-order", "ascending");
+        Assert.True(r.ExitCode == 0, r.Error);
+        Png.AssertImage(Path.Combine(dir, "sums.png"), 1200, 600);
+    }
+
+    [Fact]
+    public void DistsWritesTheReferencesFiguresAndTheFigureCommandsReadItsFiles()
+    {
+        var dir = Fixtures.TempDir();
+        var dists = Path.Combine(dir, "d.safetensors");
+        // 256 tokens in batches of 2 × 16: 8 batches, logged at steps 0, 3, 6.
+        var r = CliRunner.Run(Args("dists", dists, "--layer-std-every", "3"));
+        Assert.True(r.ExitCode == 0, r.Error);
+        foreach (var png in new[] { "d_heatmap.png", "d_histogram.png", "d_histogram_noninteger.png" }) Png.AssertImage(Path.Combine(dir, png), 1200, 600);
+        Png.AssertImage(Path.Combine(dir, "d_layer_std_step.png"), 900, 500);
+        var steps = File.ReadAllLines(Path.Combine(dir, "d_layer_std_step.csv"));
+        Assert.Equal(["0", "3", "6"], steps.Skip(1).Select(l => l.Split(',')[5]));
+        Assert.Equal(["32", "128", "224"], steps.Skip(1).Select(l => l.Split(',')[6]));
+        Assert.Equal(1 + 16 * 3 + 1, File.ReadAllLines(Path.Combine(dir, "d_histogram.csv")).Length);      // header, 16 · 3 bins + 1 edges
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "d.json"))).RootElement;
+        Assert.Equal(("4", "4"), (summary.GetProperty("expansion_factor").GetString(), summary.GetProperty("k").GetString()));
+
+        r = CliRunner.Run("dists", "cos-sim", "--sae", Setup.Value.Run, "--dists", dists, "--out", Path.Combine(dir, "cos.json"), "--cos-range", "1");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var cos = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "cos.json"))).RootElement;
+        int active = cos.GetProperty("active_latents").GetInt32();
+        Assert.Equal((long)active * (active - 1) / 2, cos.GetProperty("pairs_in_range").GetInt64());   // ±1 holds every pair
+        Png.AssertImage(Path.Combine(dir, "cos.png"), 1200, 600);
+
+        r = CliRunner.Run("dists", "layer-std", dists, Path.Combine(Setup.Value.Run, "dists.safetensors"), "--out", Path.Combine(dir, "layer_std.csv"));
+        Assert.True(r.ExitCode == 0, r.Error);
+        var table = File.ReadAllLines(Path.Combine(dir, "layer_std.csv"));
+        Assert.Equal(3, table.Length);
+        Assert.All(table.Skip(1), row => Assert.Equal(["3", "128", "4", "4", "False"], row.Split(',')[1..6]));
+        Png.AssertImage(Path.Combine(dir, "layer_std.png"), 900, 500);
+
+        var other = Path.Combine(dir, "other.safetensors");
+        new Mlsae.Analysis.LayerDists(3, 64).Save(other, new Dictionary<string, string>());
+        r = CliRunner.Run("dists", "cos-sim", "--sae", Setup.Value.Run, "--dists", other, "--out", Path.Combine(dir, "x.json"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"--dists: {other} has 64 latents but the SAE", r.Error);
+        Assert.False(File.Exists(Path.Combine(dir, "x.json")));
     }
 }

@@ -12,7 +12,7 @@ public class RunReportTests
     {
         var dir = SampleResults.RunWithResults();
         var written = RunFigures.Draw(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal);
-        Assert.Equal(["dists_heatmap.png", "dists_layer_mean.png", "eval_delta_ce_loss.png", "eval_fvu.png", "eval_l0.png", "prompt.png"], written);
+        Assert.Equal(["dists_heatmap.png", "dists_histogram.png", "dists_histogram_noninteger.png", "eval_delta_ce_loss.png", "eval_fvu.png", "eval_l0.png", "prompt.png"], written);
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public class RunReportTests
         Assert.DoesNotContain(">rel_var_t</th>", html);   // written as null
         Assert.Contains("<code>The cat &quot;sat&quot;.\n</code>", html);
         Assert.Contains("fires at 1.5 layers on average; 62.5% of (token, latent) pairs", html);
-        Assert.Equal(6, html.Split("src=\"data:image/png;base64,").Length - 1);
+        Assert.Equal(7, html.Split("src=\"data:image/png;base64,").Length - 1);
         Assert.DoesNotContain("src=\"http", html);
         Assert.Contains("<h2>summary.md</h2><pre># MLSAE on tiny-model", html);
     }
@@ -75,7 +75,7 @@ public class RunReportTests
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Equal($"wrote {Path.Combine(dir, "report.html")}\n", r.Out.ReplaceLineEndings("\n"));
         Assert.Equal(RunReport.Html(dir), File.ReadAllText(Path.Combine(dir, "report.html")));
-        Assert.Equal(6, Directory.EnumerateFiles(dir, "*.png").Count());
+        Assert.Equal(7, Directory.EnumerateFiles(dir, "*.png").Count());
     }
 
     [Fact]

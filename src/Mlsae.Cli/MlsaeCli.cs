@@ -20,6 +20,7 @@ public static class MlsaeCli
             EvalCommand.Create(console),
             TrainTokenizerCommand.Create(console),
             PretrainCommand.Create(console),
+            TrainLensCommand.Create(console),
             CorpusStatsCommand.Create(console),
             GenerateCorpusCommand.Create(console),
             DistsCommand.Create(console),

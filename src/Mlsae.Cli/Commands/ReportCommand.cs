@@ -12,14 +12,15 @@ public static class ReportCommand
     {
         var run = new Option<string>("--run") { Description = "Run folder (from mlsae train)", Required = true };
         var output = new Option<string?>("--out") { Description = "Output HTML (default: <run>/report.html)" };
-        var command = new Command("report", "An offline HTML report of a run: metrics table and figures") { run, output };
+        var compare = new Option<string?>("--compare") { Description = "Another run folder (e.g. the same run without --tuned-lens) whose rel_var_t, mean layer_std and single-layer share are shown beside this run's" };
+        var command = new Command("report", "An offline HTML report of a run: metrics table and figures") { run, output, compare };
         command.SetAction(parse => console.Guard(() =>
         {
             var dir = parse.GetValue(run)!;
             if (!Runs.Run.Exists(dir)) throw new MlsaeException($"--run: {dir} holds no run.json (not a run folder)");
             var path = parse.GetValue(output) ?? Path.Combine(dir, "report.html");
             RunFigures.Draw(dir);
-            RunReport.Write(dir, path);
+            RunReport.Write(dir, path, parse.GetValue(compare));
             console.Out.WriteLine($"wrote {path}");
             return 0;
         }));

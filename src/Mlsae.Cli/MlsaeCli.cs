@@ -21,6 +21,7 @@ public static class MlsaeCli
             TestCommand.Create(console),
             TrainTokenizerCommand.Create(console),
             PretrainCommand.Create(console),
+            TrainLensCommand.Create(console),
             CorpusStatsCommand.Create(console),
             GenerateCorpusCommand.Create(console),
             DistsCommand.Create(console),

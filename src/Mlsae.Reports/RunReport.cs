@@ -21,11 +21,14 @@ public static class RunReport
         + "img{max-width:100%;border:1px solid #eee;margin:8px 0}code{background:#f4f4f4;padding:1px 4px}";
 
     /// <summary>Writes <see cref="Html"/> of <paramref name="dir"/> to <paramref name="path"/> atomically.</summary>
-    public static void Write(string dir, string path) => AtomicFile.WriteText(path, Html(dir));
+    public static void Write(string dir, string path, string? compare = null) => AtomicFile.WriteText(path, Html(dir, compare));
 
     /// <summary>The HTML of the run folder <paramref name="dir"/>, with a section for each result it holds.</summary>
-    public static string Html(string dir)
+    /// <remarks>With <paramref name="compare"/> (another run folder, e.g. the same run without a tuned
+    /// lens), a table puts the multi-layer statistics of both runs side by side.</remarks>
+    public static string Html(string dir, string? compare = null)
     {
+        if (compare is not null && !Run.Exists(compare)) throw new MlsaeException($"--compare: {compare} holds no run.json (not a run folder)");
         var options = Run.Open(dir).Options;
         var html = new StringBuilder();
         string title = $"MLSAE on {options.Model.Name}";
@@ -37,6 +40,7 @@ public static class RunReport
         html.Append("</table>");
         if (Read(dir, Run.EvalFile, EvalResult.Load) is { } eval) AppendEval(html, eval);
         if (Read(dir, Run.VariancesFile, VarianceSummary.Load) is { } variances) AppendVariances(html, variances);
+        if (compare is not null) AppendComparison(html, dir, compare);
         if (Read(dir, Run.PromptFile, PromptAnalysis.Load) is { } prompt) AppendPrompt(html, prompt);
         html.Append("<h2>Figures</h2>");
         foreach (var png in Directory.EnumerateFiles(dir, "*.png").Order(StringComparer.Ordinal))
@@ -70,6 +74,31 @@ public static class RunReport
         foreach (var (name, value) in variances.Values().Where(v => !double.IsNaN(v.Value)))
             html.Append($"<tr><th style=\"text-align:left\">{name}</th><td>{EvalSummary.Format(value)}</td></tr>");
         html.Append("</table><p><code>rel_var_t</code> = E[var over layers for single tokens] / E[var over layers in aggregate]: values well below 1 mean a latent is active at fewer layers for one token than over many tokens.</p>");
+    }
+
+    /// <summary>The statistics the paper's lens experiment compares, for a run and the compared run.</summary>
+    public static IReadOnlyList<(string Name, double This, double Compared)> Comparison(string dir, string compare)
+    {
+        (double RelVarT, double LayerStd, double Single) Of(string folder)
+        {
+            var v = Read(folder, Run.VariancesFile, VarianceSummary.Load);
+            var distsSummary = DistsFiles.SummaryPath(Path.Combine(folder, Run.DistsFile));
+            var d = File.Exists(distsSummary) ? DistsSummary.Load(distsSummary) : null;
+            return (v?.RelVarT ?? double.NaN, d?.LayerStdMean ?? double.NaN, v?.SingleLayerFraction ?? double.NaN);
+        }
+        var (a, b) = (Of(dir), Of(compare));
+        return [("rel_var_t", a.RelVarT, b.RelVarT), ("layer_std mean", a.LayerStd, b.LayerStd), ("single_layer_fraction", a.Single, b.Single)];
+    }
+
+    static void AppendComparison(StringBuilder html, string dir, string compare)
+    {
+        html.Append($"<h2>Compared with {Enc(compare)}</h2><table><tr><th></th><th>this run</th><th>{Enc(Path.GetFileName(Path.TrimEndingDirectorySeparator(compare)))}</th></tr>");
+        foreach (var (name, a, b) in Comparison(dir, compare))
+            html.Append($"<tr><th style=\"text-align:left\">{name}</th><td>{EvalSummary.Format(a)}</td><td>{EvalSummary.Format(b)}</td></tr>");
+        html.Append("</table><p><code>rel_var_t</code>: a latent's variance over layers for single tokens relative to its aggregate variance; "
+            + "<code>layer_std mean</code>: the mean over latents of the std of their activation over layers (dists); "
+            + "<code>single_layer_fraction</code>: the share of (token, latent) pairs active at ≥ 1 layer that are active at exactly one. "
+            + "A value that could not be read (an older run) is shown as NaN.</p>");
     }
 
     static void AppendPrompt(StringBuilder html, PromptAnalysis prompt)

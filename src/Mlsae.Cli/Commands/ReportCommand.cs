@@ -13,7 +13,8 @@ public static class ReportCommand
         var run = new Option<string>("--run") { Description = "Run folder (from mlsae train)", Required = true };
         var output = new Option<string?>("--out") { Description = "Output HTML (default: <run>/report.html)" };
         var dists = new Option<string?>("--dists") { Description = "Dists to draw instead of the run's: a dists.safetensors file or a dataset hub id (as mlsae push writes, <repo>-dists)" };
-        var command = new Command("report", "An offline HTML report of a run: metrics table and figures") { run, output, dists };
+        var compare = new Option<string?>("--compare") { Description = "Another run folder (e.g. the same run without --tuned-lens) whose rel_var_t, mean layer_std and single-layer share are shown beside this run's" };
+        var command = new Command("report", "An offline HTML report of a run: metrics table and figures") { run, output, dists, compare };
         command.SetAction(parse => console.Guard(() =>
         {
             var dir = parse.GetValue(run)!;
@@ -23,7 +24,7 @@ public static class ReportCommand
                 ? Hub.DatasetFile.Resolve(value, Runs.Run.DistsFile, "--dists", CliHub.Lazy(console))
                 : null;
             RunFigures.Draw(dir, distsPath);
-            RunReport.Write(dir, path);
+            RunReport.Write(dir, path, parse.GetValue(compare));
             console.Out.WriteLine($"wrote {path}");
             return 0;
         }));

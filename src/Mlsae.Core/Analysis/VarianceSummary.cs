@@ -41,6 +41,13 @@ public sealed record VarianceSummary
     /// <summary>Tokens per sequence (<c>max_length</c>, a number), or null when not recorded.</summary>
     public int? MaxLength { get; init; }
 
+    /// <summary>Share of (token, latent) pairs active at ≥ 1 layer that are active at exactly one
+    /// (<c>single_layer_fraction</c>, <see cref="LayerSpan"/>), or null when not recorded.</summary>
+    public double? SingleLayerFraction { get; init; }
+
+    /// <summary>Those pairs (<c>active_pairs</c>), or null when not recorded.</summary>
+    public long? ActivePairs { get; init; }
+
     /// <summary>String entries written after the others (model, sae, layers, data, …); an entry
     /// replaces a field of the same name.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
@@ -70,6 +77,8 @@ public sealed record VarianceSummary
         if (Tokens is long tokens) json["tokens"] = tokens;
         if (BatchSize is int batchSize) json["batch_size"] = batchSize;
         if (MaxLength is int maxLength) json["max_length"] = maxLength;
+        if (SingleLayerFraction is double single) json["single_layer_fraction"] = JsonNumbers.Of(single);
+        if (ActivePairs is long pairs) json["active_pairs"] = pairs;
         foreach (var (k, v) in Metadata) json[k] = v;
         ResultJson.Write(path, json);
     }
@@ -83,7 +92,7 @@ public sealed record VarianceSummary
         foreach (var (key, node) in json.Json)
         {
             bool number = node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number;
-            if (Names.Contains(key) || key is "batches" or "tokens" || (number && key is "batch_size" or "max_length")) continue;
+            if (Names.Contains(key) || key is "batches" or "tokens" or "single_layer_fraction" or "active_pairs" || (number && key is "batch_size" or "max_length")) continue;
             metadata[key] = json.String(key);
         }
         int? Number(string key) => json.Has(key) && !metadata.ContainsKey(key) ? json.Int(key) : null;
@@ -93,6 +102,8 @@ public sealed record VarianceSummary
             RelVarF = json.DoubleOrNaN(Names[3]), RelVarT = json.DoubleOrNaN(Names[4]),
             Batches = json.Int("batches"), Tokens = json.OptionalLong("tokens"),
             BatchSize = Number("batch_size"), MaxLength = Number("max_length"), Metadata = metadata,
+            SingleLayerFraction = json.Has("single_layer_fraction") ? json.DoubleOrNaN("single_layer_fraction") : null,
+            ActivePairs = json.OptionalLong("active_pairs"),
         };
     }
 }

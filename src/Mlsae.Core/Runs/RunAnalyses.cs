@@ -14,16 +14,18 @@ namespace Mlsae.Runs;
 /// the aggregate and the single-token view the README's first command shows. Figures and the HTML
 /// report are drawn from these files by <c>Mlsae.Reports</c>.
 /// </summary>
-public sealed class RunAnalyses(int layers, int latents)
+public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
 {
     readonly LayerDists dists = new(layers, latents);
     readonly LayerVariances variances = new(layers, latents);
+    readonly LayerSpan span = new(layers, activeThreshold);
 
     /// <summary>Adds one batch's coder output.</summary>
     public void Observe(SparseCoderOutput output)
     {
         dists.Add(output.TopKRaw, output.TopK.Indices);
         variances.Add(output.TopKRaw, output.TopK.Indices);
+        span.Add(output.TopKRaw, output.TopK.Indices);
     }
 
     /// <summary>Encodes the batches for the analyses alone (when their metrics are already known).</summary>
@@ -50,7 +52,10 @@ public sealed class RunAnalyses(int layers, int latents)
         foreach (var (k, v) in CoderMetadata.Of(sae)) meta[k] = v;     // so `dists layer-std` can tell runs apart
         var distsPath = run.PathOf(Run.DistsFile);
         observer.Notice(DistsFiles.Save(dists, meta, distsPath).Describe(distsPath, figures: true));
-        (VarianceSummary.From(variances) with { BatchSize = options.Data.BatchSize, MaxLength = options.Data.MaxLength }).Save(run.PathOf(Run.VariancesFile));
+        (VarianceSummary.From(variances) with
+        {
+            BatchSize = options.Data.BatchSize, MaxLength = options.Data.MaxLength, SingleLayerFraction = span.SingleLayerFraction, ActivePairs = span.ActivePairs,
+        }).Save(run.PathOf(Run.VariancesFile));
         if (!model.HasTokenizer) return;
         // The single-prompt view beside the aggregate one: a fixed sentence for the embedded model,
         // else the start of the first validation sequence.

@@ -60,7 +60,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         bool ranOut = final.Batches < options.TotalBatches;
         if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({training.Report.Summary()})");
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
-        var analyses = new RunAnalyses(model.Layers.Length, config.NLatents);
+        var analyses = new RunAnalyses(model.Layers.Length, config.NLatents, sae.DeadThreshold);
         EvalResult result;
         if (trainer.LastValidation is { } validated && validated.Step == final.Step)
         {

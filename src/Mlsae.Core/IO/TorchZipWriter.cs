@@ -50,7 +50,7 @@ internal sealed class TorchZipWriter(Stream stream, string archiveName)
         BinaryPrimitives.WriteUInt16LittleEndian(fb[2..], (ushort)padding);
         Write(fb);
         Write(data);
-        uint crc = Crc32.Append(0, data);
+        uint crc = System.IO.Hashing.Crc32.HashToUInt32(data);
         Span<byte> descriptor = stackalloc byte[16];
         BinaryPrimitives.WriteUInt32LittleEndian(descriptor, 0x08074b50);
         BinaryPrimitives.WriteUInt32LittleEndian(descriptor[4..], crc);

@@ -55,8 +55,8 @@ public static class DatasetParquet
         var data = field as DataField ?? (DataField)((ListField)field).Item;
         // A list's elements are written flat with repetition levels: 0 opens a row, 1 continues it.
         ReadOnlyMemory<int>? levels = column.ListLengths is int[] lengths
-            ? lengths.SelectMany(n => Enumerable.Range(0, n).Select(j => j == 0 ? 0 : 1)).ToArray()
-            : null;
+            ? lengths.SelectMany(n => Enumerable.Range(0, n).Select(j => j == 0 ? 0 : 1)).ToArray().AsMemory()
+            : (ReadOnlyMemory<int>?)null;   // an empty buffer is not "no levels"
         if (column.ListLengths is int[] check && check.Any(n => n == 0)) throw new ArgumentException($"column {column.Name}: an empty list");
         if (column.Longs is long[] longs) group.WriteAsync<long>(data, longs.Select(v => (long?)v).ToArray().AsMemory(), levels).GetAwaiter().GetResult();
         else if (column.Doubles is double[] doubles) group.WriteAsync<double>(data, doubles.Select(v => (double?)v).ToArray().AsMemory(), levels).GetAwaiter().GetResult();

@@ -14,34 +14,47 @@ static class ParquetColumnReader
     /// <summary>The column of <paramref name="field"/> in <paramref name="group"/>, or null for a type outside those.</summary>
     public static DatasetColumn? Read(ParquetRowGroupReader group, DataField field, string name, string file)
     {
-        bool list = field.MaxRepetitionLevel == 1;
-        long entries = list ? group.GetMetadata(field)?.MetaData?.NumValues ?? throw new MlsaeException($"{file}: column \"{name}\" has no chunk metadata") : group.RowCount;
-        var levels = list ? new int[entries] : null;
-        Memory<int>? rep = levels is null ? null : levels.AsMemory();
         var type = Nullable.GetUnderlyingType(field.ClrType) ?? field.ClrType;
-        long[]? longs = null;
-        double[]? doubles = null;
-        string[]? strings = null;
-        if (type == typeof(long)) longs = NonNull(Numbers<long>(group, field, entries, rep), name, file);
-        else if (type == typeof(int)) longs = NonNull(Numbers<int>(group, field, entries, rep), name, file).Select(v => (long)v).ToArray();
-        else if (type == typeof(double)) doubles = NonNull(Numbers<double>(group, field, entries, rep), name, file);
-        else if (type == typeof(float)) doubles = NonNull(Numbers<float>(group, field, entries, rep), name, file).Select(v => (double)v).ToArray();
-        else if (type == typeof(string))
+        int rows = (int)group.RowCount;
+        if (field.MaxRepetitionLevel == 1)
         {
-            var values = new string?[entries];
-            group.ReadAsync(field, values.AsMemory(), rep).AsTask().GetAwaiter().GetResult();
-            strings = NonNull(values, name, file);
+            if (type == typeof(long)) { var (v, n) = List<long>(group, field, rows, name, file); return new(name, "int64", rows, Longs: v, ListLengths: n); }
+            if (type == typeof(int)) { var (v, n) = List<int>(group, field, rows, name, file); return new(name, "int64", rows, Longs: [.. v.Select(x => (long)x)], ListLengths: n); }
+            if (type == typeof(double)) { var (v, n) = List<double>(group, field, rows, name, file); return new(name, "float64", rows, Doubles: v, ListLengths: n); }
+            if (type == typeof(float)) { var (v, n) = List<float>(group, field, rows, name, file); return new(name, "float64", rows, Doubles: [.. v.Select(x => (double)x)], ListLengths: n); }
+            return null;
         }
-        else return null;
-        string dtype = longs is not null ? "int64" : doubles is not null ? "float64" : "string";
-        return new DatasetColumn(name, dtype, (int)group.RowCount, longs, doubles, strings, levels is null ? null : Lengths(levels, (int)group.RowCount, name, file));
+        if (type == typeof(long)) return DatasetColumn.Of(name, NonNull(Numbers<long>(group, field, rows), name, file));
+        if (type == typeof(int)) return DatasetColumn.Of(name, NonNull(Numbers<int>(group, field, rows), name, file).Select(v => (long)v).ToArray());
+        if (type == typeof(double)) return DatasetColumn.Of(name, NonNull(Numbers<double>(group, field, rows), name, file));
+        if (type == typeof(float)) return DatasetColumn.Of(name, NonNull(Numbers<float>(group, field, rows), name, file).Select(v => (double)v).ToArray());
+        if (type == typeof(string) || type == typeof(ReadOnlyMemory<char>))
+        {
+            var values = new string?[rows];
+            group.ReadAsync(field, values.AsMemory(), null).AsTask().GetAwaiter().GetResult();
+            return DatasetColumn.Of(name, NonNull(values, name, file));
+        }
+        return null;
     }
 
-    static T?[] Numbers<T>(ParquetRowGroupReader group, DataField field, long entries, Memory<int>? rep) where T : struct
+    static T?[] Numbers<T>(ParquetRowGroupReader group, DataField field, int rows) where T : struct
     {
-        var values = new T?[entries];
-        group.ReadAsync<T>(field, values.AsMemory(), rep).AsTask().GetAwaiter().GetResult();
+        var values = new T?[rows];
+        group.ReadAsync<T>(field, values.AsMemory(), null).AsTask().GetAwaiter().GetResult();
         return values;
+    }
+
+    /// <summary>A list column's elements and each row's length, from the raw values and levels.</summary>
+    static (T[] Values, int[] Lengths) List<T>(ParquetRowGroupReader group, DataField field, int rows, string name, string file) where T : struct
+    {
+        long entries = group.GetMetadata(field)?.MetaData?.NumValues ?? throw new MlsaeException($"{file}: column \"{name}\" has no chunk metadata");
+        var values = new T[entries];
+        var definitions = new int[entries];
+        var repetitions = new int[entries];
+        group.ReadRawAsync<T>(field, values.AsMemory(), definitions.AsMemory(), repetitions.AsMemory()).AsTask().GetAwaiter().GetResult();
+        if (definitions.Any(d => d < field.MaxDefinitionLevel))
+            throw new MlsaeException($"{file}: column \"{name}\" holds a null or empty list, or a null element; a dists table has none");
+        return (values, Lengths(repetitions, rows, name, file));
     }
 
     static T[] NonNull<T>(T?[] values, string name, string file) where T : struct =>

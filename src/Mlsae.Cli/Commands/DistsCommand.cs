@@ -67,7 +67,7 @@ public static class DistsCommand
         command.SetAction(parse => console.Guard(() =>
         {
             var hub = CliHub.Lazy(console);
-            var files = parse.GetValue(inputs)!.Select(i => Hub.DatasetFile.Resolve(i, Runs.Run.DistsFile, "dists merge", hub)).ToList();
+            var files = parse.GetValue(inputs)!.Select(i => DistsDataset.Resolve(i, "dists merge", hub)).ToList();
             var (merged, meta) = ShardMerge.Dists(files);
             Save(merged, meta, parse.GetValue(output)!, !parse.GetValue(noFigures), HeatmapFlags.OrderOf(parse, order), console);
             return 0;

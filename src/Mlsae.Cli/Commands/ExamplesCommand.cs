@@ -52,7 +52,7 @@ public static class ExamplesCommand
         command.SetAction(parse => console.Guard(() =>
         {
             var hub = CliHub.Lazy(console);
-            var files = parse.GetValue(inputs)!.Select(i => Hub.DatasetFile.Resolve(i, Runs.RunPush.ExamplesFile, "examples merge", hub)).ToList();
+            var files = parse.GetValue(inputs)!.Select(i => ExamplesDataset.Resolve(i, "examples merge", hub)).ToList();
             var (merged, meta, layers) = ShardMerge.Examples(files);
             var modelName = parse.GetValue(model) ?? meta.GetValueOrDefault("model") ?? throw new MlsaeException($"{files[0]}: no \"model\" in its metadata; pass --model");
             var folder = Embedded.EmbeddedModel.Folder(modelName) ?? Hub.ModelResolver.Resolve(modelName, "main", hub);

@@ -21,7 +21,7 @@ public static class ReportCommand
             if (!Runs.Run.Exists(dir)) throw new MlsaeException($"--run: {dir} holds no run.json (not a run folder)");
             var path = parse.GetValue(output) ?? Path.Combine(dir, "report.html");
             var distsPath = parse.GetValue(dists) is string value
-                ? Hub.DatasetFile.Resolve(value, Runs.Run.DistsFile, "--dists", CliHub.Lazy(console))
+                ? Analysis.DistsDataset.Resolve(value, "--dists", CliHub.Lazy(console))
                 : null;
             RunFigures.Draw(dir, distsPath);
             RunReport.Write(dir, path, parse.GetValue(compare));

@@ -12,11 +12,23 @@ namespace Mlsae.Analysis;
 /// </summary>
 public static class ExamplesDatabase
 {
+    /// <summary>One row of the <c>examples</c> table (lists as JSON text), without its <c>id</c>.</summary>
+    public sealed record Row(long Latent, long Layer, long TokenId, string Token, double Act, string TokenIds, string Tokens, string Acts, long Sequence, long Position, long Offset);
+
     /// <summary>Writes the examples; <paramref name="decode"/> gives a token's text (the <c>token</c>
     /// column, as the reference's <c>tokenizer.decode</c>) and <paramref name="token"/> its vocabulary
     /// string (the <c>tokens</c> lists, as <c>convert_ids_to_tokens</c>).</summary>
     public static void Write(string path, IEnumerable<MaxActivatingExamples.Example> examples, Func<long, string> decode, Func<long, string> token,
-        IReadOnlyList<int> layers, IReadOnlyDictionary<string, string> metadata)
+        IReadOnlyList<int> layers, IReadOnlyDictionary<string, string> metadata) =>
+        WriteRows(path, examples.Select(e =>
+        {
+            long id = e.TokenIds[e.Offset];
+            return new Row(e.Latent, layers[e.Layer], id, decode(id), e.Act, JsonSerializer.Serialize(e.TokenIds), JsonSerializer.Serialize(e.TokenIds.Select(token)),
+                JsonSerializer.Serialize(e.Acts), e.Sequence, e.Position, e.Offset);
+        }), metadata);
+
+    /// <summary>Writes <paramref name="rows"/> as they are (layers are model layers) with <paramref name="metadata"/>.</summary>
+    public static void WriteRows(string path, IEnumerable<Row> rows, IReadOnlyDictionary<string, string> metadata)
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -41,12 +53,10 @@ public static class ExamplesDatabase
                 {
                     insert.CommandText = "INSERT INTO examples (latent, layer, token_id, token, act, token_ids, tokens, acts, sequence, position, offset) VALUES ($f, $l, $id, $tok, $act, $ids, $toks, $acts, $seq, $pos, $off)";
                     var p = new[] { "$f", "$l", "$id", "$tok", "$act", "$ids", "$toks", "$acts", "$seq", "$pos", "$off" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-                    foreach (var e in examples)
+                    foreach (var r in rows)
                     {
-                        long id = e.TokenIds[e.Offset];
-                        p[0].Value = e.Latent; p[1].Value = layers[e.Layer]; p[2].Value = id; p[3].Value = decode(id); p[4].Value = (double)e.Act;
-                        p[5].Value = JsonSerializer.Serialize(e.TokenIds); p[6].Value = JsonSerializer.Serialize(e.TokenIds.Select(token));
-                        p[7].Value = JsonSerializer.Serialize(e.Acts); p[8].Value = e.Sequence; p[9].Value = e.Position; p[10].Value = e.Offset;
+                        p[0].Value = r.Latent; p[1].Value = r.Layer; p[2].Value = r.TokenId; p[3].Value = r.Token; p[4].Value = r.Act;
+                        p[5].Value = r.TokenIds; p[6].Value = r.Tokens; p[7].Value = r.Acts; p[8].Value = r.Sequence; p[9].Value = r.Position; p[10].Value = r.Offset;
                         insert.ExecuteNonQuery();
                     }
                 }
@@ -100,6 +110,37 @@ public static class ExamplesDatabase
             throw MlsaeException.From($"{path}: not a readable examples database", e);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Every column of the <c>examples</c> table in <c>id</c> order, typed as <c>Dataset.from_sql("SELECT * FROM examples")</c>
+    /// gives them (pandas reads SQLite integers as int64, reals as float64, and the JSON lists as the text they are stored as).
+    /// </summary>
+    public static List<Hub.DatasetColumn> Table(string path)
+    {
+        if (!File.Exists(path)) throw new MlsaeException($"{path}: file not found");
+        try
+        {
+            using var connection = OpenReadOnly(path);
+            using var select = connection.CreateCommand();
+            select.CommandText = "SELECT * FROM examples ORDER BY id";
+            using var reader = select.ExecuteReader();
+            var types = Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetDataTypeName(i).ToUpperInvariant()).ToArray();
+            var values = types.Select(_ => new List<object>()).ToArray();
+            while (reader.Read())
+                for (int i = 0; i < types.Length; i++)
+                    values[i].Add(types[i] == "INTEGER" ? reader.GetInt64(i) : types[i] == "REAL" ? reader.GetDouble(i) : reader.GetString(i));
+            return Enumerable.Range(0, types.Length).Select(i => types[i] switch
+            {
+                "INTEGER" => Hub.DatasetColumn.Of(reader.GetName(i), values[i].Cast<long>().ToArray()),
+                "REAL" => Hub.DatasetColumn.Of(reader.GetName(i), values[i].Cast<double>().ToArray()),
+                _ => Hub.DatasetColumn.Of(reader.GetName(i), values[i].Cast<string>().ToArray()),
+            }).ToList();
+        }
+        catch (Exception e) when (e is SqliteException or InvalidCastException or InvalidOperationException)
+        {
+            throw MlsaeException.From($"{path}: not an examples database", e);
+        }
     }
 
     /// <summary>The database's metadata table (model, sae, layers, top, window, …).</summary>

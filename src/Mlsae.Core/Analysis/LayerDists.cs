@@ -25,7 +25,7 @@ public sealed class LayerDists
     /// <summary>Latents (columns).</summary>
     public int Latents { get; }
     /// <summary>Token positions added.</summary>
-    public long Tokens { get; private set; }
+    public long Tokens { get; internal set; }
 
     /// <summary>An empty accumulator.</summary>
     public LayerDists(int layers, int latents)
@@ -70,9 +70,17 @@ public sealed class LayerDists
         return dists;
     }
 
-    static Int128 ToFixed(float value) => (Int128)((double)value * Scale);
+    static Int128 ToFixed(double value) => (Int128)(value * Scale);
 
     static double ToDouble(Int128 value) => (double)value / Scale;
+
+    /// <summary>Sets one cell from a table that holds counts and totals as plain numbers (the
+    /// reference's <c>-dists</c> datasets); the total is converted to fixed point like any added value.</summary>
+    internal void Set(int layer, int latent, long count, double total)
+    {
+        counts[layer * Latents + latent] = count;
+        totals[layer * Latents + latent] = ToFixed(total);
+    }
 
     /// <summary>Adds another accumulator's counts and totals (same shape).</summary>
     public void Merge(LayerDists other)

@@ -18,8 +18,10 @@ namespace Mlsae.Runs;
 /// <item><c>&lt;repo&gt;-tfm</c>: the Lightning module's layout, <c>config.json</c> with the
 /// <c>MLSAETransformer</c> arguments and the SAE's tensors under <c>autoencoder.</c>;</item>
 /// <item><c>&lt;repo&gt;-dists</c> and <c>&lt;repo&gt;-examples</c> (dataset repos, the names the
-/// reference's <c>Dists.repo_id</c> and <c>Examples.repo_id</c> derive): this tool's dists and examples
-/// files as written, which <c>--dists</c> / <c>--examples</c> pull back.</item>
+/// reference's <c>Dists.repo_id</c> and <c>Examples.repo_id</c> derive): what <c>push_to_hub</c> writes
+/// (the Parquet train split and the <c>README.md</c> card, so that <c>load_dataset</c> reads them) and,
+/// beside it, this tool's dists and examples files as written, which <c>--dists</c> / <c>--examples</c>
+/// pull back exactly.</item>
 /// </list>
 /// </summary>
 public static class RunPush
@@ -82,18 +84,23 @@ public static class RunPush
         var distsPath = dists ?? run.PathOf(Run.DistsFile);
         if (File.Exists(distsPath))
         {
-            LayerDists.Load(distsPath);   // a file that is not this tool's dists fails now, not after the upload
+            var (loaded, metadata) = LayerDists.Load(distsPath);   // a file that is not this tool's dists fails now, not after the upload
             var files = new List<HubUploadFile> { new(Run.DistsFile, distsPath) };
             foreach (var (beside, name) in new[] { (DistsFiles.SummaryPath(distsPath), "dists.json"), (DistsFiles.CsvPath(distsPath), "dists.csv") })
                 if (File.Exists(beside)) files.Add(new HubUploadFile(name, beside));
+            var table = Directory.CreateDirectory(Path.Combine(staging, "dists")).FullName;
+            var kept = metadata.Where(kv => kv.Key is not ("tokens" or "fraction_bits")).ToDictionary();
+            files.AddRange(DistsDataset.Write(loaded, kept, table).Select(p => new HubUploadFile(p, Path.Combine(table, p))));
             targets.Add(new(DistsRepo(repoId), "dataset", files, "Upload dists (mlsae push)"));
         }
         else if (dists is not null) throw new MlsaeException($"--dists: {dists} does not exist");
         var examplesPath = examples ?? run.PathOf(ExamplesFile);
         if (File.Exists(examplesPath))
         {
-            ExamplesDatabase.ReadMetadata(examplesPath);
-            targets.Add(new(ExamplesRepo(repoId), "dataset", [new HubUploadFile(ExamplesFile, examplesPath)], "Upload examples (mlsae push)"));
+            var table = Directory.CreateDirectory(Path.Combine(staging, "examples")).FullName;
+            var files = new List<HubUploadFile> { new(ExamplesFile, examplesPath) };
+            files.AddRange(ExamplesDataset.Write(examplesPath, table).Select(p => new HubUploadFile(p, Path.Combine(table, p))));
+            targets.Add(new(ExamplesRepo(repoId), "dataset", files, "Upload examples (mlsae push)"));
         }
         else if (examples is not null) throw new MlsaeException($"--examples: {examples} does not exist");
         return targets;

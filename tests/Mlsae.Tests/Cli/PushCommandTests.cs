@@ -61,6 +61,12 @@ public class PushCommandTests
         Assert.Equal(File.ReadAllBytes(Path.Combine(run, Run.DistsFile)), File.ReadAllBytes(pulledDists));
         var examples = DatasetFile.Resolve("someone/tiny-examples", RunPush.ExamplesFile, "--examples", () => client);
         Assert.Equal(File.ReadAllBytes(Path.Combine(run, RunPush.ExamplesFile)), File.ReadAllBytes(examples));
+        // Beside our files, the datasets layout: the Parquet train split and the card that points load_dataset at it.
+        foreach (var repo in new[] { "dataset:someone/tiny-dists", "dataset:someone/tiny-examples" })
+        {
+            Assert.Contains("data/train-00000-of-00001.parquet", hub.Files[repo].Keys);
+            Assert.Contains("    path: data/train-*\n", System.Text.Encoding.UTF8.GetString(hub.Files[repo]["README.md"]));
+        }
         var bare = PushFixture.Create(analyses: false);
         var report = CliRunner.RunWithEnvironment(Environment(hub, Token, cache), "report", "--run", bare, "--dists", "someone/tiny-dists");
         Assert.True(report.ExitCode == 0, report.Error);

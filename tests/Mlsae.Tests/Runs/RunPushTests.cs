@@ -16,8 +16,16 @@ public class RunPushTests
         Assert.Equal(["someone/tiny", "someone/tiny-tfm", "someone/tiny-dists", "someone/tiny-examples"], targets.Select(t => t.RepoId));
         Assert.Equal(["model", "model", "dataset", "dataset"], targets.Select(t => t.RepoType));
         Assert.Equal(["config.json", "model.safetensors"], targets[0].Files.Select(f => f.PathInRepo));
-        Assert.Equal(["dists.safetensors", "dists.json", "dists.csv"], targets[2].Files.Select(f => f.PathInRepo));
-        Assert.Equal(["examples.db"], targets[3].Files.Select(f => f.PathInRepo));
+        // Our files, and beside them what datasets' push_to_hub writes (the Parquet train split and the card).
+        Assert.Equal(["dists.safetensors", "dists.json", "dists.csv", "data/train-00000-of-00001.parquet", "README.md"], targets[2].Files.Select(f => f.PathInRepo));
+        Assert.Equal(["examples.db", "data/train-00000-of-00001.parquet", "README.md"], targets[3].Files.Select(f => f.PathInRepo));
+        var (dists, _) = Mlsae.Analysis.LayerDists.Load(Path.Combine(run, Run.DistsFile));
+        var (fromParquet, meta) = Mlsae.Analysis.DistsDataset.Read([targets[2].Files[3].LocalPath], "unused");
+        Assert.Equal(dists.Tokens, fromParquet.Tokens);
+        Assert.Equal("0,2", meta["layers"]);
+        for (int l = 0; l < 2; l++)
+            for (int f = 0; f < 32; f++)
+                Assert.Equal((dists.Count(l, f), dists.Total(l, f)), (fromParquet.Count(l, f), fromParquet.Total(l, f)));
         // The plain config goes as the run saved it; the weights lose last_nonzero; the -tfm keys get the prefix.
         Assert.Equal(File.ReadAllBytes(Path.Combine(run, "config.json")), File.ReadAllBytes(targets[0].Files[0].LocalPath));
         using (var plain = Mlsae.IO.SafeTensorsFile.Open(targets[0].Files[1].LocalPath))

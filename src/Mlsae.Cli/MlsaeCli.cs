@@ -31,6 +31,7 @@ public static class MlsaeCli
             LatentsCommand.Create(console),
             PromptCommand.Create(console),
             ReportCommand.Create(console),
+            ServeCommand.Create(console),
         };
         var result = root.Parse(args);
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

@@ -127,7 +127,7 @@ function positionPanel(prompt, pos) {
   const label = el("span", {}, ` threshold ${fmt(state.threshold)}`);
   function fill() {
     heat.replaceChildren(el("tr", {}, el("th", {}, "latent"), layers.map(l => el("th", {}, `L${l}`)), el("th", {}, "mean layer")));
-    for (const r of rows.filter(r => r.max >= state.threshold)) {
+    for (const r of rows.filter(r => r.max >= state.threshold * (1 - 1e-9))) {
       const tr = el("tr", { class: "latent-row" + (r.f === state.latent ? " selected" : ""), "data-latent": String(r.f) },
         el("td", {}, el("a", { href: `#/latent/${r.f}` }, String(r.f))),
         r.v.map(x => { const td = el("td", { class: "cell" }, x > 0 ? fmt(x, 2) : ""); shade(td, x, max); return td; }),

@@ -245,11 +245,11 @@ async function latentView(i) {
   if (x.examples) {
     view.append(el("h3", {}, "Top examples by layer"));
     for (const group of x.examples.by_layer) {
-      view.append(el("h4", {}, `layer ${group.layer}`), group.examples.length ? group.examples.map(exampleLine) : el("p", { class: "muted" }, "none"));
+      view.append(el("h4", {}, `layer ${group.layer}`), ...(group.examples.length ? group.examples.map(exampleLine) : [el("p", { class: "muted" }, "none")]));
     }
     view.append(el("h3", {}, "Examples across activation quantiles (of the stored examples)"));
     for (const bin of x.examples.by_quantile) {
-      view.append(el("h4", {}, `${(100 * bin.from_quantile).toFixed(0)}–${(100 * bin.to_quantile).toFixed(0)}% (act ${fmt(bin.min_act, 2)} … ${fmt(bin.max_act, 2)})`), bin.examples.map(exampleLine));
+      view.append(el("h4", {}, `${(100 * bin.from_quantile).toFixed(0)}–${(100 * bin.to_quantile).toFixed(0)}% (act ${fmt(bin.min_act, 2)} … ${fmt(bin.max_act, 2)})`), ...bin.examples.map(exampleLine));
     }
   } else view.append(el("p", { class: "muted" }, "No examples database loaded."));
   return view;

@@ -74,7 +74,10 @@ public sealed class BrowserTests(ServeFixture serve)
         Assert.Equal(serve.Explorer.Model.Layers.Length, await page.Locator("#layer-dist > div").CountAsync());
         // The most frequent latent has stored examples (those of the prompt's latents may have none).
         var frequent = serve.Explorer.Catalog!.Entries.MaxBy(e => e.Frequency)!.Index;
+        await page.GotoAsync("about:blank");
         await page.GotoAsync(serve.Server.Url + $"/#/latent/{frequent}");
+        await page.WaitForSelectorAsync("#latent-view");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "latent.png"), FullPage = true });
         await page.WaitForSelectorAsync("#latent-view .example");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "latent.png"), FullPage = true });
 

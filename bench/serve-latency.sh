@@ -33,15 +33,17 @@ done
 url=$(sed -n 's/^listening on //p' "$tmp/serve.out" | head -1)
 [ -n "$url" ] || { echo "error: serve did not start" >&2; exit 1; }
 
-# A prompt of n token ids spread over the vocabulary (ids 1..2000; the embedded vocabulary has 2,048).
-body() { echo "{\"input_ids\": [$(seq 1 "$1" | awk '{printf "%s%d", (NR>1?",":""), 1 + ($1 * 37) % 2000}')]}"; }
+# A prompt of n token ids spread over the vocabulary (ids 1..1000; the embedded vocabulary has 1,024).
+body() { echo "{\"input_ids\": [$(seq 1 "$1" | awk '{printf "%s%d", (NR>1?",":""), 1 + ($1 * 37) % 1000}')]}"; }
 post() { curl -s -o /dev/null -w "$2" -X POST -H 'Content-Type: application/json' --data "$1" "$url/api/prompt"; }
 
 # Median and 90th percentile, in milliseconds, of REQUESTS sequential requests.
 latency() {
   local b; b=$(body "$1")
   for _ in 1 2 3; do post "$b" '' ; done
-  for _ in $(seq "$requests"); do post "$b" '%{time_total}\n'; done | sort -g |
+  # Only answers of 200 count; any other status stops the bench.
+  for _ in $(seq "$requests"); do post "$b" '%{http_code} %{time_total}\n'; done |
+    awk '$1 != 200 {print "error: status " $1 > "/dev/stderr"; exit 1} {print $2}' | sort -g |
     awk '{v[NR]=$1} END {printf "{\"median_ms\": %.1f, \"p90_ms\": %.1f}", 1000*v[int((NR+1)/2)], 1000*v[int(0.9*NR+0.5)]}'
 }
 l32=$(latency 32)

@@ -34,6 +34,7 @@ public static class MlsaeCli
             PromptCommand.Create(console),
             ReportCommand.Create(console),
             PushCommand.Create(console),
+            ServeCommand.Create(console),
         };
         var result = root.Parse(args);
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

@@ -80,7 +80,8 @@ public static class TrainCommand
                 RunReport.Write(run.Folder, run.PathOf(Run.ReportFile));
             }
             console.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl"
-                + (outcome.Eval is not null ? ", eval.json, summary.md, dists (+ heatmap), variances.json, report.html" : ""));
+                + (outcome.Eval is not null ? ", eval.json, summary.md, dists (+ heatmap), variances.json, examples.db, report.html" : ""));
+            if (outcome.Eval is not null) console.Out.WriteLine($"explore it in the browser: mlsae serve --sae {runDir}");
             return 0;
         }));
         return command;

@@ -25,6 +25,8 @@ public sealed class Run
     public const string VariancesFile = "variances.json";
     /// <summary>The single-prompt analysis (with its heatmap beside it).</summary>
     public const string PromptFile = "prompt.json";
+    /// <summary>The max-activating examples of the validation batches (what <c>mlsae serve</c> shows per latent).</summary>
+    public const string ExamplesFile = "examples.db";
     /// <summary>The HTML report.</summary>
     public const string ReportFile = "report.html";
     /// <summary>One line per logged step.</summary>

@@ -11,11 +11,18 @@ namespace Mlsae.Runs;
 /// What a finished run writes beside its checkpoint from the validation batches: the latent
 /// distributions over layers and the variance ratios (accumulated from the same coder outputs the
 /// final validation computes, so the batches are encoded once), and one prompt's latents by layer —
-/// the aggregate and the single-token view the README's first command shows. Figures and the HTML
+/// the aggregate and the single-token view the README's first command shows — and the validation
+/// batches' max-activating examples (<see cref="ExamplesTop"/> per latent and layer), so that
+/// <c>mlsae serve</c> shows examples for a fresh run. Figures and the HTML
 /// report are drawn from these files by <c>Mlsae.Reports</c>.
 /// </summary>
 public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
 {
+    /// <summary>Examples kept per (latent, layer): few, since they come from the validation batches alone.</summary>
+    public const int ExamplesTop = 8;
+    /// <summary>Context tokens each side of an example.</summary>
+    public const int ExamplesWindow = 4;
+
     readonly LayerDists dists = new(layers, latents);
     readonly LayerVariances variances = new(layers, latents);
     readonly LayerSpan span = new(layers, activeThreshold);
@@ -56,6 +63,7 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
         {
             BatchSize = options.Data.BatchSize, MaxLength = options.Data.MaxLength, SingleLayerFraction = span.SingleLayerFraction, ActivePairs = span.ActivePairs,
         }).Save(run.PathOf(Run.VariancesFile));
+        WriteExamples(run, model, sae, validation, meta);
         if (!model.HasTokenizer) return;
         // The single-prompt view beside the aggregate one: a fixed sentence for the embedded model,
         // else the start of the first validation sequence.
@@ -64,5 +72,24 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
             : model.Tokenizer.Decode(validation[0].Sequences[0].Take(64).Select(i => (int)i), skipSpecialTokens: true);
         if (prompt.Trim().Length > 0)
             PromptAnalysis.Compute(sae, model.Stream, model.Tokenizer, prompt, model.Name, run.Folder).Save(run.PathOf(Run.PromptFile));
+    }
+
+    /// <summary>Encodes the validation batches once more for their max-activating examples (a second
+    /// pass, as the examples need each batch's tokens beside its codes) and writes examples.db.</summary>
+    static void WriteExamples(Run run, ModelSession model, ISparseCoder sae, IReadOnlyList<TokenBatch> validation, Dictionary<string, string> meta)
+    {
+        var examples = new MaxActivatingExamples(model.Layers.Length, sae.NLatents, ExamplesTop, ExamplesWindow, sae.DeadThreshold);
+        foreach (var batch in validation)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            using var output = sae.Forward(model.Stream.Forward(model.Stream.Tokens(batch.Sequences)), training: false);
+            examples.Add(batch.Sequences, output.TopKRaw, output.TopK.Indices, batch.Indices);
+        }
+        var tokenizer = model.HasTokenizer ? model.Tokenizer : null;
+        ExamplesDatabase.Write(run.PathOf(Run.ExamplesFile), examples.All(),
+            id => tokenizer?.Decode([(int)id]) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            id => tokenizer?.IdToToken((int)id) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            model.Layers, new Dictionary<string, string>(meta) { ["top"] = ExamplesTop.ToString(), ["window"] = ExamplesWindow.ToString() });
     }
 }

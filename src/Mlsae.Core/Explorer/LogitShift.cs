@@ -1,0 +1,82 @@
+using Mlsae.Autoencoder;
+using Mlsae.Coders;
+using Mlsae.Models;
+using Mlsae.Tensors;
+using static TorchSharp.torch;
+
+namespace Mlsae.Explorer;
+
+/// <summary>
+/// How the next-token logits of a prompt move when one layer's residual-stream vector is changed
+/// and the model runs on from that layer: replaced by the sparse coder's reconstruction
+/// (<see cref="Reconstruct"/>), or steered along a latent's decoder direction (<see cref="Steer"/>).
+/// Both compare against the model run on from the same layer with the true vectors, so a change of
+/// nothing moves nothing.
+/// </summary>
+/// <param name="Layer">The model layer changed.</param>
+/// <param name="Increases">Per position, the largest increases of a logit. // [T][top]</param>
+/// <param name="Decreases">Per position, the largest decreases (most negative changes). // [T][top]</param>
+/// <param name="Logits">Per position, the top logits after the change. // [T][top]</param>
+/// <param name="DeltaCe">Loss after minus loss before (ΔCE); null for a one-token prompt.</param>
+public sealed record LogitShift(int Layer, TokenLogit[][] Increases, TokenLogit[][] Decreases, TokenLogit[][] Logits, double? DeltaCe)
+{
+    /// <summary>Replaces model layer <paramref name="layer"/>'s vectors by their reconstruction
+    /// (mapped back by the stream's hook when there is one, as the downstream metrics do).</summary>
+    public static LogitShift Reconstruct(ModelSession model, ISparseCoder sae, long[] ids, int layer, int top, CancellationToken cancel)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (tokens, inputs, row) = Inputs(model, ids, layer);
+        cancel.ThrowIfCancellationRequested();
+        using var output = sae.Forward(inputs, training: false);
+        return Compare(model, tokens, layer, inputs[row], output.Recons[row], top, cancel);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="factor"/> × the decoder direction of <paramref name="latent"/> at model
+    /// layer <paramref name="layer"/>. The direction lives in the SAE's standardized space; a
+    /// reconstruction is de-standardized as <c>x · σ + μ</c> per vector, so the same step in the
+    /// residual basis is <c>factor · σ · d</c> with σ each position's own std (the mean shift
+    /// cancels), then mapped through the hook's inverse (a tuned lens) when there is one.
+    /// </summary>
+    public static LogitShift Steer(ModelSession model, MlsaeAutoencoder sae, long[] ids, int layer, int latent, double factor, int top, CancellationToken cancel)
+    {
+        if (latent < 0 || latent >= sae.NLatents) throw new MlsaeException($"latent {latent} out of range (the SAE has latents 0..{sae.NLatents - 1})");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (tokens, inputs, row) = Inputs(model, ids, layer);
+        var x = inputs[row];                                                           // [1, T, D]
+        var direction = sae.Decoder[latent];                                           // [D], unit norm
+        var scale = sae.Config.Standardize ? x.std(-1, unbiased: true, keepdim: true) : ones([1, 1, 1], x.dtype, x.device);   // [1, T, 1]
+        var steered = x + direction * scale * factor;
+        return Compare(model, tokens, layer, x, steered, top, cancel);
+    }
+
+    static (Tensor Tokens, Tensor Inputs, int Row) Inputs(ModelSession model, long[] ids, int layer)
+    {
+        if (ids.Length == 0) throw new MlsaeException("the prompt has no tokens");
+        int row = Array.IndexOf(model.Layers, layer);
+        if (row < 0) throw new MlsaeException($"layer {layer} is not one of the SAE's layers [{string.Join(", ", model.Layers)}]");
+        var tokens = model.Stream.Tokens([ids]);                                       // [1, T]
+        return (tokens, model.Stream.Forward(tokens), row);                            // [L, 1, T, D]
+    }
+
+    static LogitShift Compare(ModelSession model, Tensor tokens, int layer, Tensor before, Tensor after, int top, CancellationToken cancel)   // [1, T, D] each
+    {
+        var hook = model.Stream.Hook;
+        Tensor Run(Tensor hidden)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var mapped = hook is null ? hidden : hook.Out(hidden, layer);
+            Shapes.Check(mapped, $"residual hook Out(layer {layer})", hidden.shape);
+            return model.Model.ForwardAtLayer(mapped.to(model.Model.DType), layer).to(ScalarType.Float32);   // [1, T, V]
+        }
+        var logitsBefore = Run(before);
+        var logitsAfter = Run(after);
+        var change = (logitsAfter - logitsBefore)[0];                                  // [T, V]
+        double? delta = tokens.shape[1] < 2 ? null
+            : ILanguageModel.NextTokenLoss(logitsAfter, tokens).item<float>() - (double)ILanguageModel.NextTokenLoss(logitsBefore, tokens).item<float>();
+        return new LogitShift(layer, TokenLogit.Extremes(change, top, largest: true), TokenLogit.Extremes(change, top, largest: false),
+            TokenLogit.Top(logitsAfter[0], top), delta);
+    }
+}

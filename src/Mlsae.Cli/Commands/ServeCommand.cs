@@ -26,11 +26,13 @@ public static class ServeCommand
         var port = new Option<int>("--port") { Description = "Port (0: any free one, printed)", DefaultValueFactory = _ => 8080 };
         var token = new Option<string?>("--token") { Description = "Token every request must carry (generated and printed in the URL for a non-loopback --host when left out)" };
         var maxPrompt = new Option<int>("--max-prompt-tokens") { Description = "Longest prompt accepted, in tokens", DefaultValueFactory = _ => 1024 };
+        var lens = new TunedLensOptions();
         var command = new Command("serve", "Serve the interactive explorer: prompts, latents by layer, latent pages, logits and steering, in the browser")
         {
             model, revision, tokenizer, examples, dists, host, port, token, maxPrompt,
         };
         sae.AddTo(command);
+        lens.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             var options = new ServeOptions
@@ -39,7 +41,7 @@ public static class ServeCommand
             }.Validate();
             if (!options.IsLoopback && options.Token is null)
                 options = options with { Token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant() };
-            using var explorer = Open(parse, console, sae, model, revision, tokenizer, examples, dists);
+            using var explorer = Open(parse, console, sae, lens, model, revision, tokenizer, examples, dists);
             using var stop = new CancellationTokenSource();
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
@@ -61,7 +63,7 @@ public static class ServeCommand
         return command;
     }
 
-    static Serve.Explorer Open(ParseResult parse, CliConsole console, SaeOptions sae, Option<string?> model, Option<string> revision,
+    static Serve.Explorer Open(ParseResult parse, CliConsole console, SaeOptions sae, TunedLensOptions lens, Option<string?> model, Option<string> revision,
         Option<string?> tokenizer, Option<string?> examples, Option<string?> dists)
     {
         var resolved = sae.Load(parse, console, CPU);
@@ -69,8 +71,10 @@ public static class ServeCommand
         try
         {
             var run = resolved.Run;
-            session = ModelSession.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!,
-                resolved.LayerList(null), CPU, ScalarType.Float32, run?.Model.SkipSpecialTokens ?? true, CliHub.Lazy(console),
+            var modelName = resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console);
+            var hub = CliHub.Lazy(console);
+            session = ModelSession.Open(modelName, parse.GetValue(revision)!, resolved.LayerList(null), CPU, ScalarType.Float32,
+                run?.Model.SkipSpecialTokens ?? true, hub, lens.Hook(parse, console, modelName, resolved, hub, CPU),
                 allowNonFiniteWeights: run?.Model.AllowNonFiniteWeights ?? false);
             if (session.Model.Config.HiddenSize != resolved.Autoencoder.NInputs)
                 throw new MlsaeException($"--sae: the SAE reads {resolved.Autoencoder.NInputs}-dimensional vectors but {session.Name} has hidden_size {session.Model.Config.HiddenSize}");
@@ -95,6 +99,7 @@ public static class ServeCommand
                 Examples = examplesPath is null ? null : new ExamplesQueries(examplesPath),
                 Catalog = catalog,
                 Run = isRun ? RunOverview.Read(resolved.Folder) : null,
+                Lens = (session.Stream.Hook as Lens.TunedLensHook)?.Lens.Reference.ToString(),
             };
             if (explorer.Tokenizer is null) console.Notice("serve: no tokenizer; only input_ids prompts are accepted and tokens show as ids");
             return explorer;

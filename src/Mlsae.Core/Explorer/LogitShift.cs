@@ -10,8 +10,8 @@ namespace Mlsae.Explorer;
 /// How the next-token logits of a prompt move when one layer's residual-stream vector is changed
 /// and the model runs on from that layer: replaced by the sparse coder's reconstruction
 /// (<see cref="Reconstruct"/>), or steered along a latent's decoder direction (<see cref="Steer"/>).
-/// Both compare against the model run on from the same layer with the true vectors, so a change of
-/// nothing moves nothing.
+/// Both compare against the model run on from the same layer with its own vectors (not the lens-space
+/// ones mapped back), as the downstream metrics do, so a change of nothing moves nothing.
 /// </summary>
 /// <param name="Layer">The model layer changed.</param>
 /// <param name="Increases">Per position, the largest increases of a logit. // [T][top]</param>
@@ -26,10 +26,10 @@ public sealed record LogitShift(int Layer, TokenLogit[][] Increases, TokenLogit[
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (tokens, inputs, row) = Inputs(model, ids, layer);
+        var (tokens, stream, row) = Inputs(model, ids, layer);
         cancel.ThrowIfCancellationRequested();
-        using var output = sae.Forward(inputs, training: false);
-        return Compare(model, tokens, layer, inputs[row], output.Recons[row], top, cancel);
+        using var output = sae.Forward(stream.Inputs, training: false);
+        return Compare(model, tokens, layer, stream.Hidden[row], Out(model, output.Recons[row], layer), top, cancel);
     }
 
     /// <summary>
@@ -44,32 +44,45 @@ public sealed record LogitShift(int Layer, TokenLogit[][] Increases, TokenLogit[
         if (latent < 0 || latent >= sae.NLatents) throw new MlsaeException($"latent {latent} out of range (the SAE has latents 0..{sae.NLatents - 1})");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (tokens, inputs, row) = Inputs(model, ids, layer);
-        var x = inputs[row];                                                           // [1, T, D]
+        var (tokens, stream, row) = Inputs(model, ids, layer);
+        var x = stream.Inputs[row];                                                    // [1, T, D], the SAE's space
         var direction = sae.Decoder[latent];                                           // [D], unit norm
         var scale = sae.Config.Standardize ? x.std(-1, unbiased: true, keepdim: true) : ones([1, 1, 1], x.dtype, x.device);   // [1, T, 1]
-        var steered = x + direction * scale * factor;
-        return Compare(model, tokens, layer, x, steered, top, cancel);
+        var step = direction * scale * factor;                                         // [1, T, D]
+        // The inverse lens is affine, h = (y − b)·A: a step δ in lens space is δ·A in the residual
+        // basis, Out(δ) − Out(0), so every position (special ones too) moves by exactly that.
+        var residualStep = model.Stream.Hook is null ? step : Out(model, step, layer) - Out(model, zeros_like(step), layer);
+        var before = stream.Hidden[row];
+        return Compare(model, tokens, layer, before, before + residualStep, top, cancel);
     }
 
-    static (Tensor Tokens, Tensor Inputs, int Row) Inputs(ModelSession model, long[] ids, int layer)
+    static (Tensor Tokens, ResidualStreamOutput Stream, int Row) Inputs(ModelSession model, long[] ids, int layer)
     {
         if (ids.Length == 0) throw new MlsaeException("the prompt has no tokens");
         int row = Array.IndexOf(model.Layers, layer);
         if (row < 0) throw new MlsaeException($"layer {layer} is not one of the SAE's layers [{string.Join(", ", model.Layers)}]");
         var tokens = model.Stream.Tokens([ids]);                                       // [1, T]
-        return (tokens, model.Stream.Forward(tokens), row);                            // [L, 1, T, D]
+        return (tokens, model.Stream.ForwardBoth(tokens), row);                        // [L, 1, T, D] each
     }
 
-    static LogitShift Compare(ModelSession model, Tensor tokens, int layer, Tensor before, Tensor after, int top, CancellationToken cancel)   // [1, T, D] each
+    /// <summary>A vector of the SAE's space in the residual basis: through the hook's inverse (a tuned lens), else as it is.</summary>
+    static Tensor Out(ModelSession model, Tensor translated, int layer)                // [1, T, D] → [1, T, D]
     {
         var hook = model.Stream.Hook;
+        if (hook is null) return translated;
+        var mapped = hook.Out(translated, layer);
+        Shapes.Check(mapped, $"residual hook Out(layer {layer})", translated.shape);
+        return mapped;
+    }
+
+    /// <summary>Runs the model on from <paramref name="layer"/> with the model's own vectors and with the
+    /// changed ones, both in the residual basis. // [1, T, D] each</summary>
+    static LogitShift Compare(ModelSession model, Tensor tokens, int layer, Tensor before, Tensor after, int top, CancellationToken cancel)
+    {
         Tensor Run(Tensor hidden)
         {
             cancel.ThrowIfCancellationRequested();
-            var mapped = hook is null ? hidden : hook.Out(hidden, layer);
-            Shapes.Check(mapped, $"residual hook Out(layer {layer})", hidden.shape);
-            return model.Model.ForwardAtLayer(mapped.to(model.Model.DType), layer).to(ScalarType.Float32);   // [1, T, V]
+            return model.Model.ForwardAtLayer(hidden.to(model.Model.DType), layer).to(ScalarType.Float32);   // [1, T, V]
         }
         var logitsBefore = Run(before);
         var logitsAfter = Run(after);

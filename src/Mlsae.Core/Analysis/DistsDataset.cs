@@ -83,9 +83,7 @@ public static class DistsDataset
         }
         var metadata = DatasetParquet.StringMap(fileMeta, MetadataKey, where) ?? new Dictionary<string, string> { ["sae"] = source };
         if (long.TryParse(metadata.GetValueOrDefault("tokens"), out long tokens)) dists.Tokens = tokens;
-        metadata.Remove("tokens");
-        metadata.Remove("fraction_bits");
-        return (dists, metadata);
+        return (dists, LayerDists.GivenMetadata(metadata));
     }
 
     /// <summary>Converts <paramref name="shards"/> of <paramref name="repoId"/> into this tool's dists file at <paramref name="target"/>.</summary>

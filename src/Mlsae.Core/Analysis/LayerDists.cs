@@ -19,6 +19,7 @@ public sealed class LayerDists
 
     readonly long[] counts;
     readonly Int128[] totals;
+    readonly long[] density;                                                    // [F, ActivationDensity.Bins]
 
     /// <summary>Layers (rows).</summary>
     public int Layers { get; }
@@ -26,6 +27,9 @@ public sealed class LayerDists
     public int Latents { get; }
     /// <summary>Token positions added.</summary>
     public long Tokens { get; internal set; }
+    /// <summary>Whether <see cref="Density"/> holds data: batches were added, or the file had it (the
+    /// reference's dists and files written before it have none).</summary>
+    public bool HasDensity { get; private set; }
 
     /// <summary>An empty accumulator.</summary>
     public LayerDists(int layers, int latents)
@@ -34,6 +38,7 @@ public sealed class LayerDists
         Latents = latents;
         counts = new long[layers * latents];
         totals = new Int128[layers * latents];
+        density = new long[latents * ActivationDensity.Bins];
     }
 
     /// <summary>Adds one batch of TopK values and indices. // [L, B, T, K] each</summary>
@@ -49,8 +54,10 @@ public sealed class LayerDists
                 int cell = l * Latents + (int)i[j];
                 counts[cell]++;
                 totals[cell] += ToFixed(v[j]);
+                if (v[j] > 0) density[i[j] * ActivationDensity.Bins + ActivationDensity.Bin(v[j])]++;
             }
         Tokens += values.shape[1] * values.shape[2];
+        HasDensity = true;
     }
 
     /// <summary>
@@ -92,8 +99,14 @@ public sealed class LayerDists
             counts[c] += other.counts[c];
             totals[c] += other.totals[c];
         }
+        for (int c = 0; c < density.Length; c++) density[c] += other.density[c];
+        HasDensity &= other.HasDensity;
         Tokens += other.Tokens;
     }
+
+    /// <summary>A latent's positive activations over all layers, per <see cref="ActivationDensity"/> bin; null
+    /// where <see cref="HasDensity"/> is false. // [Bins]</summary>
+    public long[]? Density(int latent) => HasDensity ? density.AsSpan(latent * ActivationDensity.Bins, ActivationDensity.Bins).ToArray() : null;
 
     /// <summary>Counts. // [L, F]</summary>
     public long Count(int layer, int latent) => counts[layer * Latents + latent];
@@ -126,9 +139,20 @@ public sealed class LayerDists
             ["layer_var"] = tensor(stats.LayerVar),
             ["layer_std"] = tensor(stats.LayerStd),
         };
+        if (HasDensity) tensors["density"] = tensor(density, [Latents, ActivationDensity.Bins]);
         var meta = new Dictionary<string, string>(metadata) { ["tokens"] = Tokens.ToString(), ["fraction_bits"] = FractionBits.ToString() };
+        if (HasDensity)
+        {
+            meta["density_log10_min"] = ActivationDensity.Log10Min.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            meta["density_log10_max"] = ActivationDensity.Log10Max.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         SafeTensorsWriter.Write(path, tensors, meta);
     }
+
+    /// <summary>The metadata of a loaded file without the keys <see cref="Save"/> writes itself (tokens,
+    /// fraction bits, density edges), so that a merge or re-save puts them back in one order.</summary>
+    public static Dictionary<string, string> GivenMetadata(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.Where(kv => kv.Key is not ("tokens" or "fraction_bits" or "density_log10_min" or "density_log10_max")).ToDictionary();
 
     /// <summary>Reads a file written by <see cref="Save"/>.</summary>
     public static (LayerDists Dists, IReadOnlyDictionary<string, string> Metadata) Load(string path)
@@ -147,6 +171,14 @@ public sealed class LayerDists
         for (int c = 0; c < dists.totals.Length; c++)
             dists.totals[c] = ((Int128)parts[2 * c] << 64) | (ulong)parts[2 * c + 1];
         dists.Tokens = file.Metadata.TryGetValue("tokens", out var t) && long.TryParse(t, out var n) ? n : 0;
+        if (file.Names.Contains("density"))
+        {
+            var density = file.Read("density");
+            if (density.dtype != ScalarType.Int64) throw new MlsaeException($"{path}: density must be I64, got {density.dtype}");
+            Tensors.Shapes.Check(density, $"{path}: density", shape[1], ActivationDensity.Bins);
+            density.data<long>().ToArray().CopyTo(dists.density, 0);
+            dists.HasDensity = true;
+        }
         return (dists, file.Metadata);
     }
 }

@@ -12,7 +12,7 @@ public static class ShardMerge
     public static (LayerDists Dists, Dictionary<string, string> Metadata) Dists(IReadOnlyList<string> files)
     {
         var (merged, metadata) = LayerDists.Load(files[0]);
-        var meta = metadata.Where(kv => kv.Key is not ("tokens" or "fraction_bits")).ToDictionary();
+        var meta = LayerDists.GivenMetadata(metadata);
         var shards = new List<string> { Part(files[0], meta) };
         foreach (var file in files.Skip(1))
         {

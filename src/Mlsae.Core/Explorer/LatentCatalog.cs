@@ -17,7 +17,11 @@ public sealed class LatentCatalog
     /// <param name="Shares">totals[l] / Σ totals. // [L]</param>
     /// <param name="Counts">Times selected per layer. // [L]</param>
     /// <param name="LayerFrequency">counts[l] / tokens. // [L]</param>
-    public sealed record Entry(int Index, double MeanLayer, double LayerStd, double Frequency, double[] Shares, long[] Counts, double[] LayerFrequency);
+    public sealed record Entry(int Index, double MeanLayer, double LayerStd, double Frequency, double[] Shares, long[] Counts, double[] LayerFrequency)
+    {
+        /// <summary>Positive activations over all the data per <see cref="Analysis.ActivationDensity"/> bin; null for dists without them. // [Bins]</summary>
+        public long[]? Density { get; init; }
+    }
 
     /// <summary>The rows, by latent index.</summary>
     public IReadOnlyList<Entry> Entries { get; }
@@ -42,7 +46,7 @@ public sealed class LatentCatalog
             var counts = Enumerable.Range(0, layers).Select(l => dists.Count(l, f)).ToArray();
             return new Entry(f, stats.LayerMean[f], stats.LayerStd[f], counts.Sum() / vectors,
                 Enumerable.Range(0, layers).Select(l => stats.Probs[l, f]).ToArray(), counts,
-                counts.Select(c => c / Math.Max(1.0, dists.Tokens)).ToArray());
+                counts.Select(c => c / Math.Max(1.0, dists.Tokens)).ToArray()) { Density = dists.Density(f) };
         }).ToArray();
         return new LatentCatalog(entries, dists.Tokens);
     }

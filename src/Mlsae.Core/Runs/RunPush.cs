@@ -89,7 +89,7 @@ public static class RunPush
             foreach (var (beside, name) in new[] { (DistsFiles.SummaryPath(distsPath), "dists.json"), (DistsFiles.CsvPath(distsPath), "dists.csv") })
                 if (File.Exists(beside)) files.Add(new HubUploadFile(name, beside));
             var table = Directory.CreateDirectory(Path.Combine(staging, "dists")).FullName;
-            var kept = metadata.Where(kv => kv.Key is not ("tokens" or "fraction_bits")).ToDictionary();
+            var kept = LayerDists.GivenMetadata(metadata);
             files.AddRange(DistsDataset.Write(loaded, kept, table).Select(p => new HubUploadFile(p, Path.Combine(table, p))));
             targets.Add(new(DistsRepo(repoId), "dataset", files, "Upload dists (mlsae push)"));
         }

@@ -118,8 +118,13 @@ public static class LatentEndpoints
         {
             ["frequency"] = entry is null ? null : ApiJson.Number(entry.Frequency),
             ["log10_frequency"] = entry is null || entry.Frequency <= 0 ? null : ApiJson.Number(Math.Log10(entry.Frequency)),
-            // Of the stored examples only (the top ones per layer): the database keeps no others.
-            ["histogram"] = acts.Count == 0 ? null : Histogram(acts),
+            // Over all the data the dists read, in log-spaced bins; else of the stored examples only
+            // (the top ones per layer), which is all an examples database keeps.
+            ["histogram"] = entry?.Density is { } density ? new JsonObject
+            {
+                ["source"] = "dists", ["scale"] = "log10",
+                ["edges"] = ApiJson.Numbers(Analysis.ActivationDensity.Edges()), ["counts"] = ApiJson.Integers(density),
+            } : acts.Count == 0 ? null : Histogram(acts),
         };
         row["examples"] = explorer.Examples is null ? null : new JsonObject
         {
@@ -166,6 +171,6 @@ public static class LatentEndpoints
     static JsonObject Histogram(List<float> acts)
     {
         var h = LayerHistogram.Shared([acts], 20)[0];
-        return new JsonObject { ["edges"] = ApiJson.Numbers(h.Edges), ["counts"] = ApiJson.Integers(h.Counts) };
+        return new JsonObject { ["source"] = "examples", ["scale"] = "linear", ["edges"] = ApiJson.Numbers(h.Edges), ["counts"] = ApiJson.Integers(h.Counts) };
     }
 }

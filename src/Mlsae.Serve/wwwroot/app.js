@@ -237,9 +237,16 @@ async function latentView(i) {
   view.append(el("h3", {}, "Density"), el("p", {}, `firing frequency ${fmt(x.density.frequency, 5)} (log10 ${fmt(x.density.log10_frequency, 2)})`));
   if (x.density.histogram) {
     const h = x.density.histogram, max = Math.max(1, ...h.counts);
-    const bars = el("div", { class: "hist", title: "activations of the stored top examples" });
-    for (const c of h.counts) { const d = el("div"); d.style.height = `${(60 * c / max).toFixed(1)}px`; d.style.width = "10px"; bars.append(d); }
-    view.append(bars, el("p", { class: "muted" }, `activations of the stored examples, 0 … ${fmt(h.edges[h.edges.length - 1], 2)}`));
+    const fromDists = h.source === "dists";
+    const bars = el("div", { class: "hist", id: "density-hist", title: fromDists ? "positive activations over all the data (dists), log-spaced bins" : "activations of the stored top examples" });
+    // Log bins over six decades: show the span that holds counts.
+    let lo = 0, hi = h.counts.length - 1;
+    while (lo < hi && !h.counts[lo]) lo++;
+    while (hi > lo && !h.counts[hi]) hi--;
+    for (let b = lo; b <= hi; b++) { const d = el("div", { title: `${fmt(h.edges[b], 4)} … ${fmt(h.edges[b + 1], 4)}: ${h.counts[b]}` }); d.style.height = `${(60 * h.counts[b] / max).toFixed(1)}px`; d.style.width = "10px"; bars.append(d); }
+    view.append(bars, el("p", { class: "muted" }, fromDists
+      ? `positive activations over all the data, log scale ${fmt(h.edges[lo], 3)} … ${fmt(h.edges[hi + 1], 3)}`
+      : `activations of the stored examples, 0 … ${fmt(h.edges[h.edges.length - 1], 2)}`));
   }
   if (x.logits) view.append(el("h3", {}, "Logits of the decoder direction"), el("div", { class: "panels" }, logitsTable(x.logits.top, "top"), logitsTable(x.logits.bottom, "bottom")));
   if (x.examples) {

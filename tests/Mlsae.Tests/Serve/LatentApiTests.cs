@@ -1,3 +1,4 @@
+using Mlsae.Analysis;
 using System.Net;
 using System.Text.Json;
 using Mlsae.Runs;
@@ -55,7 +56,14 @@ public sealed class LatentApiTests(ServeFixture serve)
         Assert.Equal(6, byLayer.GetArrayLength());
         Assert.Contains(byLayer.EnumerateArray(), g => g.GetProperty("examples").GetArrayLength() > 0);
         Assert.NotEmpty(latent.Json.GetProperty("examples").GetProperty("by_quantile").EnumerateArray());
-        Assert.Equal(JsonValueKind.Object, latent.Json.GetProperty("density").GetProperty("histogram").ValueKind);
+        // The density is over all the data the run's dists read (train writes it), in log bins: its
+        // counts are the latent's positive selections, at most its selections over all layers.
+        var histogram = latent.Json.GetProperty("density").GetProperty("histogram");
+        Assert.Equal("dists", histogram.GetProperty("source").GetString());
+        Assert.Equal(ActivationDensity.Bins + 1, histogram.GetProperty("edges").GetArrayLength());
+        long positive = histogram.GetProperty("counts").EnumerateArray().Sum(c => c.GetInt64());
+        long selections = latent.Json.GetProperty("counts").EnumerateArray().Sum(c => c.GetInt64());
+        Assert.InRange(positive, 1, selections);
     }
 
     [Fact]

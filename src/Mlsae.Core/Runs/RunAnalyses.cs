@@ -12,11 +12,12 @@ namespace Mlsae.Runs;
 /// distributions over layers and the variance ratios (accumulated from the same coder outputs the
 /// final validation computes, so the batches are encoded once), and one prompt's latents by layer —
 /// the aggregate and the single-token view the README's first command shows — and the validation
-/// batches' max-activating examples (<see cref="ExamplesTop"/> per latent and layer), so that
-/// <c>mlsae serve</c> shows examples for a fresh run. Figures and the HTML
-/// report are drawn from these files by <c>Mlsae.Reports</c>.
+/// batches' max-activating examples (<see cref="ExamplesTop"/> per latent and layer, from the same
+/// outputs), so that <c>mlsae serve</c> shows examples for a fresh run. Figures and the HTML
+/// report are drawn from these files by <c>Mlsae.Reports</c>. Outputs are observed in the order of
+/// <paramref name="validation"/>, whose tokens the examples keep.
 /// </summary>
-public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
+public sealed class RunAnalyses(int layers, int latents, double activeThreshold, IReadOnlyList<TokenBatch> validation)
 {
     /// <summary>Examples kept per (latent, layer): few, since they come from the validation batches alone.</summary>
     public const int ExamplesTop = 8;
@@ -26,17 +27,22 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
     readonly LayerDists dists = new(layers, latents);
     readonly LayerVariances variances = new(layers, latents);
     readonly LayerSpan span = new(layers, activeThreshold);
+    readonly MaxActivatingExamples examples = new(layers, latents, ExamplesTop, ExamplesWindow, activeThreshold);
+    int observed;
 
-    /// <summary>Adds one batch's coder output.</summary>
+    /// <summary>Adds the coder output of the next validation batch.</summary>
     public void Observe(SparseCoderOutput output)
     {
+        if (observed >= validation.Count) throw new InvalidOperationException($"RunAnalyses: more outputs than the {validation.Count} validation batches");
+        var batch = validation[observed++];
         dists.Add(output.TopKRaw, output.TopK.Indices);
         variances.Add(output.TopKRaw, output.TopK.Indices);
         span.Add(output.TopKRaw, output.TopK.Indices);
+        examples.Add(batch.Sequences, output.TopKRaw, output.TopK.Indices, batch.Indices);
     }
 
-    /// <summary>Encodes the batches for the analyses alone (when their metrics are already known).</summary>
-    public void Encode(ModelSession model, ISparseCoder sae, IReadOnlyList<TokenBatch> validation)
+    /// <summary>Encodes the validation batches for the analyses alone (when their metrics are already known).</summary>
+    public void Encode(ModelSession model, ISparseCoder sae)
     {
         foreach (var batch in validation)
         {
@@ -48,8 +54,9 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
     }
 
     /// <summary>Writes dists, variances and the prompt analysis into the run folder.</summary>
-    public void Write(Run run, ModelSession model, ISparseCoder sae, IReadOnlyList<TokenBatch> validation, IRunObserver observer)
+    public void Write(Run run, ModelSession model, ISparseCoder sae, IRunObserver observer)
     {
+        if (observed != validation.Count) throw new InvalidOperationException($"RunAnalyses: {observed} of {validation.Count} validation batches observed");
         var options = run.Options;
         var meta = new Dictionary<string, string>
         {
@@ -63,7 +70,7 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
         {
             BatchSize = options.Data.BatchSize, MaxLength = options.Data.MaxLength, SingleLayerFraction = span.SingleLayerFraction, ActivePairs = span.ActivePairs,
         }).Save(run.PathOf(Run.VariancesFile));
-        WriteExamples(run, model, sae, validation, meta);
+        WriteExamples(run, model, meta);
         if (!model.HasTokenizer) return;
         // The single-prompt view beside the aggregate one: a fixed sentence for the embedded model,
         // else the start of the first validation sequence.
@@ -74,18 +81,9 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold)
             PromptAnalysis.Compute(sae, model.Stream, model.Tokenizer, prompt, model.Name, run.Folder).Save(run.PathOf(Run.PromptFile));
     }
 
-    /// <summary>Encodes the validation batches once more for their max-activating examples (a second
-    /// pass, as the examples need each batch's tokens beside its codes) and writes examples.db.</summary>
-    static void WriteExamples(Run run, ModelSession model, ISparseCoder sae, IReadOnlyList<TokenBatch> validation, Dictionary<string, string> meta)
+    /// <summary>Writes the observed batches' max-activating examples to examples.db.</summary>
+    void WriteExamples(Run run, ModelSession model, Dictionary<string, string> meta)
     {
-        var examples = new MaxActivatingExamples(model.Layers.Length, sae.NLatents, ExamplesTop, ExamplesWindow, sae.DeadThreshold);
-        foreach (var batch in validation)
-        {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            using var output = sae.Forward(model.Stream.Forward(model.Stream.Tokens(batch.Sequences)), training: false);
-            examples.Add(batch.Sequences, output.TopKRaw, output.TopK.Indices, batch.Indices);
-        }
         var tokenizer = model.HasTokenizer ? model.Tokenizer : null;
         ExamplesDatabase.Write(run.PathOf(Run.ExamplesFile), examples.All(),
             id => tokenizer?.Decode([(int)id]) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture),

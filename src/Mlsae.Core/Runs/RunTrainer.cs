@@ -60,12 +60,12 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         bool ranOut = final.Batches < options.TotalBatches;
         if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({training.Report.Summary()})");
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
-        var analyses = new RunAnalyses(model.Layers.Length, config.NLatents, sae.DeadThreshold);
+        var analyses = new RunAnalyses(model.Layers.Length, config.NLatents, sae.DeadThreshold, validation);
         EvalResult result;
         if (trainer.LastValidation is { } validated && validated.Step == final.Step)
         {
             result = validated.Result;        // validated at this very step already: only the codes are needed again
-            analyses.Encode(model, sae, validation);
+            analyses.Encode(model, sae);
         }
         else result = trainer.Validate(validation, observe: analyses.Observe);
         result.Save(run.PathOf(Run.EvalFile));
@@ -78,7 +78,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
                 ? new[] { $"tuned lens {lens}: FVU, MSE, L0 and L1 are in lens space; ΔCE, KL and logit MSE splice the inverted reconstruction into the model" }
                 : [],
         ]));
-        analyses.Write(run, model, sae, validation, observer);
+        analyses.Write(run, model, sae, observer);
         return new TrainOutcome(final, result, ranOut);
     }
 

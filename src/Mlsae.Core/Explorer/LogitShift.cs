@@ -1,7 +1,6 @@
 using Mlsae.Autoencoder;
 using Mlsae.Coders;
 using Mlsae.Models;
-using Mlsae.Tensors;
 using static TorchSharp.torch;
 
 namespace Mlsae.Explorer;
@@ -29,7 +28,7 @@ public sealed record LogitShift(int Layer, TokenLogit[][] Increases, TokenLogit[
         var (tokens, stream, row) = Inputs(model, ids, layer);
         cancel.ThrowIfCancellationRequested();
         using var output = sae.Forward(stream.Inputs, training: false);
-        return Compare(model, tokens, layer, stream.Hidden[row], Out(model, output.Recons[row], layer), top, cancel);
+        return Compare(model, tokens, layer, stream.Hidden[row], IResidualHook.ToResidual(model.Stream.Hook, output.Recons[row], layer), top, cancel);
     }
 
     /// <summary>
@@ -51,7 +50,8 @@ public sealed record LogitShift(int Layer, TokenLogit[][] Increases, TokenLogit[
         var step = direction * scale * factor;                                         // [1, T, D]
         // The inverse lens is affine, h = (y − b)·A: a step δ in lens space is δ·A in the residual
         // basis, Out(δ) − Out(0), so every position (special ones too) moves by exactly that.
-        var residualStep = model.Stream.Hook is null ? step : Out(model, step, layer) - Out(model, zeros_like(step), layer);
+        var hook = model.Stream.Hook;
+        var residualStep = hook is null ? step : IResidualHook.ToResidual(hook, step, layer) - IResidualHook.ToResidual(hook, zeros_like(step), layer);
         var before = stream.Hidden[row];
         return Compare(model, tokens, layer, before, before + residualStep, top, cancel);
     }
@@ -65,15 +65,6 @@ public sealed record LogitShift(int Layer, TokenLogit[][] Increases, TokenLogit[
         return (tokens, model.Stream.ForwardBoth(tokens), row);                        // [L, 1, T, D] each
     }
 
-    /// <summary>A vector of the SAE's space in the residual basis: through the hook's inverse (a tuned lens), else as it is.</summary>
-    static Tensor Out(ModelSession model, Tensor translated, int layer)                // [1, T, D] → [1, T, D]
-    {
-        var hook = model.Stream.Hook;
-        if (hook is null) return translated;
-        var mapped = hook.Out(translated, layer);
-        Shapes.Check(mapped, $"residual hook Out(layer {layer})", translated.shape);
-        return mapped;
-    }
 
     /// <summary>Runs the model on from <paramref name="layer"/> with the model's own vectors and with the
     /// changed ones, both in the residual basis. // [1, T, D] each</summary>

@@ -1,5 +1,4 @@
 using Mlsae.Models;
-using Mlsae.Tensors;
 using static TorchSharp.torch;
 
 namespace Mlsae.Metrics;
@@ -33,21 +32,13 @@ public sealed record DownstreamMetrics(double[] LossTrue, double[] LossPred, dou
         {
             using var scope = NewDisposeScope();
             var logitsTrue = model.ForwardAtLayer(hidden[i].to(model.DType), layers[i]).to(ScalarType.Float32);   // [B, T, V]
-            var logitsPred = model.ForwardAtLayer(Out(recons[i], layers[i], hook).to(model.DType), layers[i]).to(ScalarType.Float32);
+            var logitsPred = model.ForwardAtLayer(IResidualHook.ToResidual(hook, recons[i], layers[i]).to(model.DType), layers[i]).to(ScalarType.Float32);
             result.LossTrue[i] = ILanguageModel.NextTokenLoss(logitsTrue, tokens).item<float>();
             result.LossPred[i] = ILanguageModel.NextTokenLoss(logitsPred, tokens).item<float>();
             result.LogitMse[i] = (logitsTrue - logitsPred).pow(2).mean().item<float>();
             result.KlDiv[i] = KlDivergence(logitsTrue, logitsPred).item<float>();
         }
         return result;
-    }
-
-    static Tensor Out(Tensor translated, int layer, IResidualHook? hook)                // [B, T, D] → [B, T, D]
-    {
-        if (hook is null) return translated;
-        var hidden = hook.Out(translated, layer);
-        Shapes.Check(hidden, $"residual hook Out(layer {layer})", translated.shape);
-        return hidden;
     }
 
     /// <summary><c>F.kl_div(log_softmax(true), log_softmax(pred), log_target=True, reduction='batchmean')</c>. // [B, T, V] → []</summary>

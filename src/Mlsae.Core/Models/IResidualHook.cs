@@ -24,4 +24,15 @@ public interface IResidualHook
     /// <summary>Whether special-token positions are zeroed before <see cref="In"/> (so a map with a bias
     /// moves them off zero, as the reference does with its tuned lens) instead of after it.</summary>
     bool ZeroSpecialFirst => false;
+
+    /// <summary><see cref="Out"/> of <paramref name="hook"/>, shape-checked, or the vectors as they are
+    /// without a hook: SAE-space vectors of model layer <paramref name="layer"/> in the residual basis.
+    /// // [B, T, D] → [B, T, D]</summary>
+    static Tensor ToResidual(IResidualHook? hook, Tensor translated, int layer)
+    {
+        if (hook is null) return translated;
+        var hidden = hook.Out(translated, layer);
+        Tensors.Shapes.Check(hidden, $"residual hook Out(layer {layer})", translated.shape);
+        return hidden;
+    }
 }

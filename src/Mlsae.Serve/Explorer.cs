@@ -28,8 +28,8 @@ public sealed class Explorer : IDisposable
     public required string SaeName { get; init; }
     /// <summary>The tokenizer, or null: then only <c>input_ids</c> prompts are accepted.</summary>
     public Tokenizer? Tokenizer { get; init; }
-    /// <summary>The tuned lens as named, or null.</summary>
-    public string? Lens { get; init; }
+    /// <summary>The tuned lens the model's stream applies (source and revision), or null.</summary>
+    public string? Lens => (Model.Stream.Hook as Mlsae.Lens.TunedLensHook)?.Lens.Reference.ToString();
     /// <summary>The examples database, or null.</summary>
     public ExamplesQueries? Examples { get; init; }
     /// <summary>The latents' distributions over layers, or null.</summary>

@@ -99,7 +99,6 @@ public static class ServeCommand
                 Examples = examplesPath is null ? null : new ExamplesQueries(examplesPath),
                 Catalog = catalog,
                 Run = isRun ? RunOverview.Read(resolved.Folder) : null,
-                Lens = (session.Stream.Hook as Lens.TunedLensHook)?.Lens.Reference.ToString(),
             };
             if (explorer.Tokenizer is null) console.Notice("serve: no tokenizer; only input_ids prompts are accepted and tokens show as ids");
             return explorer;

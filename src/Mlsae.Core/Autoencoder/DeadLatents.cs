@@ -21,7 +21,7 @@ public sealed class DeadLatents : IDisposable
     /// token positions, then its forward calls. Data-parallel ranks sum it before the step ends, so
     /// every rank applies the union of all micro-batches' firings. // [F + 2] int64
     /// </summary>
-    public Tensor StepTally { get; }
+    public Tensor StepTally { get; private set; }
 
     /// <summary>Starts every counter at zero.</summary>
     public DeadLatents(long nLatents, DeadLatentRule rule, Device device)
@@ -30,6 +30,18 @@ public sealed class DeadLatents : IDisposable
         TokensSinceFired = zeros(nLatents, ScalarType.Int64, device).DetachFromDisposeScope();
         StepTally = zeros(nLatents + 2, ScalarType.Int64, device).DetachFromDisposeScope();
         Rule = rule;
+    }
+
+    /// <summary>Moves <see cref="StepTally"/> into <paramref name="storage"/>, an <c>[F + 2]</c> int64 view of
+    /// a larger tensor, so that a family of coders (<c>Coders.PerLayer.PerLayerFamily</c>) hands the
+    /// data-parallel ranks one tensor to sum. The tally so far is copied over; the view is owned from now on.</summary>
+    public void UseStepTally(Tensor storage)
+    {
+        Tensors.Shapes.Check(storage, "step tally", StepTally.shape);
+        if (storage.dtype != ScalarType.Int64) throw new ArgumentException($"step tally: expected int64, got {storage.dtype}", nameof(storage));
+        using (no_grad()) storage.copy_(StepTally);
+        StepTally.Dispose();
+        StepTally = storage.DetachFromDisposeScope();
     }
 
     /// <summary>Replaces the counters (from a checkpoint).</summary>

@@ -57,6 +57,8 @@ public sealed class MlsaeAutoencoder : ISparseCoder
     public IReadOnlyList<(string Name, Tensor Buffer)> NamedBuffers => [("last_nonzero", DeadLatents.LastNonzero), ("tokens_since_fired", DeadLatents.TokensSinceFired)];
     /// <summary>The device of the parameters.</summary>
     public Device Device => Encoder.device;
+    /// <summary>False: every layer's vector of a token is coded on its own.</summary>
+    public bool CodesPerToken => false;
 
     /// <summary>
     /// A fresh autoencoder initialized as the reference's <c>__init__</c>: encoder from
@@ -264,6 +266,9 @@ public sealed class MlsaeAutoencoder : ISparseCoder
 
     /// <inheritdoc />
     public Tensor DeadMask() => DeadLatents.Mask();
+
+    /// <summary>The one decoder, whatever <paramref name="layer"/>: every layer's vectors are decoded alike.</summary>
+    public LayerDecoder DecoderAt(int layer) => new(0, Decoder.detach(), Config.Standardize);
 
     /// <summary>Writes the reference's checkpoint files (<see cref="MlsaeCheckpoint.Save"/>): a
     /// config without <c>kind</c>, byte for byte the reference's.</summary>

@@ -6,9 +6,10 @@ namespace Mlsae.Coders;
 /// <summary>
 /// A sparse autoencoder over the residual stream <c>[L, B, T, D]</c>: what training, training
 /// states, checkpoints, evaluation and the analyses need of it. The MLSAE
-/// (<see cref="Autoencoder.MlsaeAutoencoder"/>) is one; a per-layer SAE or a crosscoder is another
-/// class implementing this, trained by the same trainer. Its settings
-/// (<see cref="SparseCoderSettings"/>) are fixed when it is built or loaded.
+/// (<see cref="Autoencoder.MlsaeAutoencoder"/>) is one, a family of per-layer SAEs
+/// (<see cref="PerLayer.PerLayerFamily"/>) and a crosscoder (<see cref="Crosscoder.AcausalCrosscoder"/>)
+/// are the others, all trained by the same trainer. Its settings (<see cref="SparseCoderSettings"/>)
+/// are fixed when it is built or loaded.
 /// </summary>
 public interface ISparseCoder : IDisposable
 {
@@ -32,6 +33,10 @@ public interface ISparseCoder : IDisposable
     Device Device { get; }
     /// <summary>The settings it was built with.</summary>
     SparseCoderSettings Settings { get; }
+    /// <summary>Whether each token has one latent vector for all its layers (the crosscoder): then
+    /// <see cref="Forward"/> also gives <see cref="SparseCoderOutput.TokenTopK"/>, and examples are
+    /// kept per latent rather than per (latent, layer).</summary>
+    bool CodesPerToken { get; }
 
     /// <summary>The trainable parameters, in the optimizer's order (Adam's moments are indexed by it).</summary>
     IReadOnlyList<Parameter> Parameters { get; }
@@ -77,6 +82,11 @@ public interface ISparseCoder : IDisposable
 
     /// <summary>The dead-latent mask under the current counters, without updating them. // [F] bool</summary>
     Tensor DeadMask();
+
+    /// <summary>The decoder vectors through which latents write into the layer at position
+    /// <paramref name="layer"/> of the coder's layer list (the MLSAE ignores it: its one decoder serves
+    /// every layer). Fails for a position the coder does not have.</summary>
+    LayerDecoder DecoderAt(int layer);
 
     /// <summary>Writes its checkpoint into <paramref name="folder"/> (a <c>config.json</c> that
     /// <see cref="SparseCoderRegistry"/> reads back, and its weights).</summary>

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Mlsae.Autoencoder;
+using Mlsae.Coders.Crosscoder;
+using Mlsae.Coders.PerLayer;
 using static TorchSharp.torch;
 
 namespace Mlsae.Coders;
@@ -25,10 +27,21 @@ public static class SparseCoderRegistry
             var loaded = MlsaeCheckpoint.Load(folder, settings, device);
             return new Loaded(loaded.Autoencoder, loaded.ModelName, loaded.Layers) { TunedLens = loaded.TunedLens };
         },
+        [PerLayerFamily.KindName] = (folder, settings, device) =>
+        {
+            var (family, layers) = PerLayerCheckpoint.Load(folder, settings, device);
+            return new Loaded(family, null, layers);
+        },
+        [AcausalCrosscoder.KindName] = (folder, settings, device) =>
+        {
+            var crosscoder = CrosscoderCheckpoint.Load(folder, settings, device);
+            return new Loaded(crosscoder, null, crosscoder.Config.ModelLayers.ToArray());
+        },
     };
 
     /// <summary>A loaded checkpoint: the coder and what the checkpoint says of the model it reads
-    /// (a reference <c>-tfm</c> checkpoint's <c>model_name</c> and <c>layers</c>; null otherwise).</summary>
+    /// (a reference <c>-tfm</c> checkpoint's <c>model_name</c> and <c>layers</c>; the layers a per-layer
+    /// family or a crosscoder was trained on, which it must read; null otherwise).</summary>
     public sealed record Loaded(ISparseCoder Coder, string? ModelName, int[]? Layers) : IDisposable
     {
         /// <summary>Whether the checkpoint says it was trained on tuned-lens vectors (a reference <c>-tfm</c>

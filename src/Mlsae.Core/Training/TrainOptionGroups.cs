@@ -59,11 +59,13 @@ public sealed record TrainDataOptions
 /// <summary>The sparse coder of a run: its kind, architecture and training rules.</summary>
 public sealed record AutoencoderOptions
 {
-    /// <summary>The sparse coder's kind; <c>mlsae</c> (one TopK SAE shared by all layers) is the only one so far.</summary>
+    /// <summary>The sparse coder's kind: <c>mlsae</c> (one TopK SAE shared by all layers), <c>per-layer</c> (one TopK
+    /// SAE per layer) or <c>crosscoder</c> (one latent vector per token for all layers); see <see cref="SparseCoderFactory"/>.</summary>
     [JsonPropertyName("kind")] public string Kind { get; init; } = "mlsae";
     /// <summary>Latents per input dimension.</summary>
     [JsonPropertyName("expansion_factor")] public int ExpansionFactor { get; init; } = 16;
-    /// <summary>Latents kept per vector.</summary>
+    /// <summary>Latents kept per vector (per token for a crosscoder: the value used, which without <c>-k</c> is
+    /// L × the MLSAE's default, <see cref="SparseCoderFactory.DefaultK"/>).</summary>
     [JsonPropertyName("k")] public int K { get; init; } = 32;
     /// <summary>Dead latents in the AuxK loss; null disables it.</summary>
     [JsonPropertyName("auxk")] public int? AuxK { get; init; } = 256;
@@ -89,7 +91,10 @@ public sealed record AutoencoderOptions
     /// <summary>Fails with a message naming the bad flag.</summary>
     public void Validate()
     {
-        if (Kind != "mlsae") throw new MlsaeException($"kind: '{Kind}' is not a sparse coder this version trains (mlsae)");
+        if (!SparseCoderFactory.Kinds.Contains(Kind))
+            throw new MlsaeException($"--kind: '{Kind}' is not a sparse coder this version trains ({string.Join(", ", SparseCoderFactory.Kinds)})");
+        if (Kind == SparseCoderFactory.Crosscoder && ReferenceQuirks)
+            throw new MlsaeException("--reference-quirks: the quirks reproduce the reference's MLSAE (and per-layer SAEs, which are MLSAEs); the reference has no crosscoder");
         OptionChecks.Positive(ExpansionFactor, "--expansion-factor");
         OptionChecks.Positive(K, "-k");
         OptionChecks.Positive(DeadTokensThreshold, "--dead-tokens-threshold");

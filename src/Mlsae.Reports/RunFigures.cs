@@ -45,8 +45,9 @@ public static class RunFigures
     /// Beside the dists file <paramref name="path"/>, titled with the model and SAE of
     /// <paramref name="metadata"/>: <c>&lt;stem&gt;_heatmap.png</c> (latents in <paramref name="order"/>
     /// of mean layer), and <c>&lt;stem&gt;_histogram.png</c> and <c>&lt;stem&gt;_histogram_noninteger.png</c>
-    /// (the reference's <c>dists_histograms</c>, whose CSVs <see cref="DistsFiles.Save"/> writes); none
-    /// when no latent fired. Returns the files written.
+    /// (the reference's <c>dists_histograms</c>, whose CSVs <see cref="DistsFiles.Save"/> writes), and for a
+    /// crosscoder's dists <c>&lt;stem&gt;_decoder_share_heatmap.png</c> (each latent's decoder-norm share per
+    /// layer); none when no latent fired. Returns the files written.
     /// </summary>
     public static IReadOnlyList<string> Dists(LayerDists dists, IReadOnlyDictionary<string, string> metadata, string path, HeatmapOrder order = HeatmapOrder.Descending)
     {
@@ -58,7 +59,14 @@ public static class RunFigures
         HeatmapFigures.Draw(LatentHeatmap.FromDists(stats, layers, order), $"Latent activation over layers — {name}", stem + "_heatmap.png");
         DistsFigures.MeanLayerHistogram(MeanLayerHistogram.From(stats, dists.Layers, nonInteger: false), $"Mean layer of latents — {name}", DistsFiles.HistogramPath(path, false) + ".png");
         DistsFigures.MeanLayerHistogram(MeanLayerHistogram.From(stats, dists.Layers, nonInteger: true), $"Distance of latents' mean layer from a layer — {name}", DistsFiles.HistogramPath(path, true) + ".png");
-        return [stem + "_heatmap.png", DistsFiles.HistogramPath(path, false) + ".png", DistsFiles.HistogramPath(path, true) + ".png"];
+        List<string> written = [stem + "_heatmap.png", DistsFiles.HistogramPath(path, false) + ".png", DistsFiles.HistogramPath(path, true) + ".png"];
+        if (dists.DecoderShare is { } share)
+        {
+            // A crosscoder: beside the data's share of each latent's reconstruction, its decoder's.
+            HeatmapFigures.Draw(LatentHeatmap.FromShares(share, layers, order), $"Decoder-norm share over layers — {name}", stem + "_decoder_share_heatmap.png");
+            written.Add(stem + "_decoder_share_heatmap.png");
+        }
+        return written;
     }
 
     /// <summary>"model / SAE folder name" from a result's metadata, for titles.</summary>

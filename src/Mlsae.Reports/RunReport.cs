@@ -31,13 +31,14 @@ public static class RunReport
         if (compare is not null && !Run.Exists(compare)) throw new MlsaeException($"--compare: {compare} holds no run.json (not a run folder)");
         var options = Run.Open(dir).Options;
         var html = new StringBuilder();
-        string title = $"MLSAE on {options.Model.Name}";
+        string title = $"{SparseCoderFactory.Title(options.Autoencoder.Kind)} on {options.Model.Name}";
         html.Append($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{Enc(title)}</title><style>").Append(Style).Append("</style></head><body>")
             .Append($"<h1>{Enc(title)}</h1>");
         html.Append("<h2>Run</h2><table>");
         foreach (var (k, v) in JsonNode.Parse(options.ToJson())!.AsObject())
             html.Append($"<tr><th style=\"text-align:left\">{Enc(k)}</th><td style=\"text-align:left\"><code>{Enc(v?.ToJsonString() ?? "null")}</code></td></tr>");
         html.Append("</table>");
+        AppendKind(html, options.Autoencoder.Kind);
         if (Read(dir, Run.EvalFile, EvalResult.Load) is { } eval) AppendEval(html, eval);
         if (Read(dir, Run.VariancesFile, VarianceSummary.Load) is { } variances) AppendVariances(html, variances);
         if (compare is not null) AppendComparison(html, dir, compare);
@@ -55,6 +56,19 @@ public static class RunReport
     {
         var path = Path.Combine(dir, name);
         return File.Exists(path) ? load(path) : null;
+    }
+
+    /// <summary>How the figures read for a coder that is not an MLSAE.</summary>
+    static void AppendKind(StringBuilder html, string kind)
+    {
+        if (kind == SparseCoderFactory.PerLayer)
+            html.Append("<p>Per-layer SAEs: one SAE per layer, latents numbered across the family (latent l·F + f is latent f of the SAE at position l), "
+                + "so every latent lives at exactly one layer of the heatmaps.</p>");
+        else if (kind == SparseCoderFactory.Crosscoder)
+            html.Append("<p>Crosscoder: one latent vector per token for all layers. Where an MLSAE shows its activation by layer, the heatmaps, variances and prompt show "
+                + "each latent's share of its activation-weighted reconstruction per layer (activation × decoder-slice norm × the token's std at that layer); "
+                + "<code>dists_decoder_share_heatmap</code> shows each latent's share of its decoder norm per layer. L0 per layer counts the latents whose "
+                + "contribution at that layer exceeds the dead threshold.</p>");
     }
 
     static void AppendEval(StringBuilder html, EvalResult result)

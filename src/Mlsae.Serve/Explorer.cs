@@ -1,5 +1,4 @@
 using Mlsae.Analysis;
-using Mlsae.Autoencoder;
 using Mlsae.Coders;
 using Mlsae.Evaluation;
 using Mlsae.Explorer;
@@ -37,14 +36,18 @@ public sealed class Explorer : IDisposable
     /// <summary>The run folder's overview, or null for a bare checkpoint.</summary>
     public RunOverview? Run { get; init; }
 
-    /// <summary>The coder as an MLSAE (steering and decoder logits read its decoder); a 400 otherwise.</summary>
-    public MlsaeAutoencoder Mlsae => Sae as MlsaeAutoencoder
-        ?? throw new MlsaeException($"this needs an MLSAE's decoder, but the sparse coder is a '{Sae.Kind}'");
-
     readonly Lazy<Dictionary<int, string>> topTokens;
+    readonly Lazy<double[,]?> decoderShare;
 
     /// <summary>A new explorer (the caller sets the fields).</summary>
-    public Explorer() => topTokens = new(() => Examples?.TopTokens() ?? []);
+    public Explorer()
+    {
+        topTokens = new(() => Examples?.TopTokens() ?? []);
+        decoderShare = new(() => (Sae as Coders.Crosscoder.AcausalCrosscoder)?.DecoderNormShare());
+    }
+
+    /// <summary>A crosscoder's decoder-norm share of each latent per layer, read once; null for the other kinds. // [L, F]</summary>
+    public double[,]? DecoderShare => decoderShare.Value;
 
     /// <summary>Per latent, its top stored token's text (empty without examples).</summary>
     public IReadOnlyDictionary<int, string> TopTokens => topTokens.Value;

@@ -47,6 +47,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             model = ModelSession.Open(modelName, parse.GetValue(Revision)!, sae?.LayerList(parse.GetValue(Layers)) ?? parse.GetValue(Layers),
                 dev, type, !parse.GetValue(NoSkip) && (run?.Model.SkipSpecialTokens ?? true), hub, Lens.Hook(parse, console, modelName, sae, hub, dev),
                 allowNonFiniteWeights: parse.GetValue(AllowNonFinite) || (run?.Model.AllowNonFiniteWeights ?? false));
+            sae?.CheckLayers(model.Layers);
             if (sae is not null && model.Model.Config.HiddenSize != sae.Autoencoder.NInputs)
                 throw new MlsaeException($"--sae: the SAE reads {sae.Autoencoder.NInputs}-dimensional vectors but {model.Name} has hidden_size {model.Model.Config.HiddenSize}");
             int batch = parse.GetValue(BatchSize);

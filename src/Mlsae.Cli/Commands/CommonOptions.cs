@@ -26,6 +26,12 @@ public static class CommonOptions
         Description = "Model layer indices, comma-separated (e.g. 0,2,5); default all layers",
     };
 
+    /// <summary><c>--layer</c> of a command that reads one decoder: which layer's decoder of a per-layer family or crosscoder.</summary>
+    public static Option<int?> DecoderLayer() => new("--layer")
+    {
+        Description = "For a per-layer family or a crosscoder (one decoder per layer): the model layer whose decoder to read; an MLSAE takes none",
+    };
+
     /// <summary><c>--device</c>.</summary>
     public static Option<string> Device() => new("--device")
     {

@@ -20,19 +20,26 @@ public static class EmbedCosSimCommand
         var top = new Option<int>("--top") { Description = "Tokens per latent (the reference's n_embeds)", DefaultValueFactory = _ => EmbedCosSim.DefaultEmbeds };
         var latents = new Option<string?>("--latents") { Description = "Latent indices, comma-separated (default: every latent)" };
         var output = new Option<string>("--out") { Description = "Output JSON (the _embed_in.csv and _embed_out.csv tables are written beside it)", Required = true };
-        var command = new Command("embed-cos-sim", "Tokens whose input/output embeddings are most similar to each latent's decoder vector, with mean/var/std/sem of the best") { model, revision, top, latents, output };
+        var layer = CommonOptions.DecoderLayer();
+        var command = new Command("embed-cos-sim", "Tokens whose input/output embeddings are most similar to each latent's decoder vector, with mean/var/std/sem of the best") { model, revision, top, latents, output, layer };
         sae.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             var chosen = ParseLatents(parse.GetValue(latents));
             using var resolved = sae.Load(parse, console, CPU);
-            var mlsae = resolved.AsMlsae("embed-cos-sim");
+            using var decoder = resolved.Decoder("embed-cos-sim", parse.GetValue(layer));
+            // A per-layer family's layer holds latents FirstLatent …: --latents and the output name them so.
+            if (chosen?.FirstOrDefault(l => !decoder.Holds(l), -1) is long outside and >= 0)
+                throw new MlsaeException($"--latents: latent {outside} is not one of {decoder.FirstLatent}..{decoder.FirstLatent + decoder.Count - 1}{(parse.GetValue(layer) is int l ? $" (those of layer {l})" : "")}");
             using var context = ModelSession.Open(resolved.Model(parse.GetValue(model)) ?? EmbeddedDefaults.Model(null, console), parse.GetValue(revision)!, null,
                 CPU, ScalarType.Float32, false, CliHub.Lazy(console));
-            var result = EmbedCosSim.Compute(mlsae.Decoder, context.Model.InputEmbeddings(), context.Model.OutputEmbeddings(), context.Tokenizer, parse.GetValue(top), chosen);
+            var local = EmbedCosSim.Compute(decoder.Weight, context.Model.InputEmbeddings(), context.Model.OutputEmbeddings(), context.Tokenizer, parse.GetValue(top),
+                chosen?.Select(l => l - decoder.FirstLatent).ToArray());
+            var result = local with { Latents = local.Latents.Select(l => l + decoder.FirstLatent).ToArray() };
             var path = parse.GetValue(output)!;
             var metadata = new Dictionary<string, string> { ["model"] = context.Name, ["sae"] = resolved.Folder };
-            foreach (var (k, v) in CoderMetadata.Of(mlsae)) metadata[k] = v;
+            foreach (var (k, v) in CoderMetadata.Of(resolved.Autoencoder)) metadata[k] = v;
+            if (parse.GetValue(layer) is int at) metadata["layer"] = at.ToString(CultureInfo.InvariantCulture);
             var csvs = result.Save(path, metadata);
             console.Out.WriteLine($"wrote {path} (+ {string.Join(", ", csvs.Select(Path.GetFileName))}): top {result.NEmbeds} tokens for {result.Latents.Length} latents; "
                 + $"best cos sim embed_in mean {EvalSummary.Format(result.EmbedIn.Mean)} (sem {EvalSummary.Format(result.EmbedIn.Sem)}), "

@@ -23,12 +23,13 @@ public static class ExamplesCommand
             using var session = analysis.Open(parse, console);
             var sae = session.Sae;
             var layers = session.Model.Layers;
-            var examples = new MaxActivatingExamples(layers.Length, sae.NLatents, n, w, sae.DeadThreshold);
-            session.Encode("examples", console, (batch, output) => examples.Add(batch.Sequences, output.TopKRaw, output.TopK.Indices, batch.Indices));
+            // A crosscoder's examples are per latent (one code per token for all layers).
+            var examples = MaxActivatingExamples.For(sae, layers.Length, n, w);
+            session.Encode("examples", console, (batch, output) => examples.Add(batch.Sequences, output, batch.Indices));
             var meta = session.Metadata();
             meta["top"] = n.ToString();
             meta["window"] = w.ToString();
-            Write(parse.GetValue(output)!, examples, session.Model.Tokenizer, layers, meta, console);
+            Write(parse.GetValue(output)!, examples, session.Model.Tokenizer, ExamplesDatabase.LayersOf(sae, layers), meta, console);
             return 0;
         }));
         command.Subcommands.Add(Merge(console));
@@ -40,7 +41,9 @@ public static class ExamplesCommand
     {
         var all = examples.All().ToList();
         ExamplesDatabase.Write(path, all, id => tokenizer.Decode([(int)id]), id => tokenizer.IdToToken((int)id) ?? "", layers, meta);
-        console.Out.WriteLine($"wrote {path}: {all.Count:N0} examples for {all.Select(e => (e.Latent, e.Layer)).Distinct().Count():N0} (latent, layer) pairs");
+        console.Out.WriteLine(layers is [ExamplesDatabase.AllLayers]
+            ? $"wrote {path}: {all.Count:N0} examples for {all.Select(e => e.Latent).Distinct().Count():N0} latents (one code per token for all layers)"
+            : $"wrote {path}: {all.Count:N0} examples for {all.Select(e => (e.Latent, e.Layer)).Distinct().Count():N0} (latent, layer) pairs");
     }
 
     static Command Merge(CliConsole console)

@@ -34,6 +34,7 @@ public static class PromptCommand
             using var context = ModelSession.Open(modelName, parse.GetValue(revision)!,
                 resolved.LayerList(null), dev, ScalarType.Float32, !parse.GetValue(noSkip) && (resolved.Run?.Model.SkipSpecialTokens ?? true), hub,
                 lens.Hook(parse, console, modelName, resolved, hub, dev));
+            resolved.CheckLayers(context.Layers);
             var tokenizer = context.Tokenizer;
             var path = parse.GetValue(output)!;
             var analysis = PromptAnalysis.Compute(resolved.Autoencoder, context.Stream, tokenizer, parse.GetValue(text)!, context.Name, resolved.Folder);

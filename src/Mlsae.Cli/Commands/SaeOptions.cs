@@ -11,7 +11,7 @@ namespace Mlsae.Cli.Commands;
 /// hold a comma-separated list.</remarks>
 sealed class SaeOptions(bool several = false)
 {
-    const string Description = "MLSAE: a run folder, a reference checkpoint folder (config.json + model.safetensors) or a hub id";
+    const string Description = "Sparse coder: a run folder, a checkpoint folder (config.json + model.safetensors, or a per-layer family's layer-N/ folders) or a hub id";
     public Option<string> Sae { get; } = new("--sae") { Description = Description, Required = true };
     public Option<string[]> Saes { get; } = new("--sae") { Description = Description + "; repeat it or separate several by commas", Required = true, Arity = ArgumentArity.OneOrMore };
     public Option<string> Revision { get; } = new("--sae-revision") { Description = "Hub revision of --sae", DefaultValueFactory = _ => "main" };
@@ -35,9 +35,35 @@ sealed class SaeOptions(bool several = false)
         /// <c>-tfm</c> checkpoint with <c>tuned_lens: true</c>): it never runs without its lens.</summary>
         public bool ReferenceLens { get; init; }
 
-        /// <summary>The coder as an MLSAE, for commands that read its weights directly.</summary>
-        public MlsaeAutoencoder AsMlsae(string command) => Autoencoder as MlsaeAutoencoder
-            ?? throw new MlsaeException($"--sae: {command} reads an MLSAE's decoder, but {Folder} holds a '{Autoencoder.Kind}' sparse coder");
+        /// <summary>
+        /// The decoder a command that reads decoder vectors uses: the MLSAE's one decoder (no
+        /// <c>--layer</c>), or for a coder with one decoder per layer (a per-layer family, a crosscoder)
+        /// that of model layer <paramref name="layer"/>, which must be given.
+        /// </summary>
+        public LayerDecoder Decoder(string command, int? layer)
+        {
+            if (Autoencoder.Layers is null)
+            {
+                if (layer is not null) throw new MlsaeException($"--layer: {Folder} holds an MLSAE, whose one decoder serves every layer; leave --layer out");
+                return Autoencoder.DecoderAt(0);
+            }
+            var own = OwnLayers ?? throw new MlsaeException($"--sae: {Folder} does not say which layers its '{Autoencoder.Kind}' reads");
+            if (layer is not int l)
+                throw new MlsaeException($"--layer: {command} reads one decoder, and {Folder} holds a '{Autoencoder.Kind}' with one per layer ({string.Join(", ", own)}); pass --layer to pick one");
+            int position = Array.IndexOf(own, l);
+            if (position < 0) throw new MlsaeException($"--layer: {l} is not one of the layers [{string.Join(", ", own)}] of {Folder}");
+            return Autoencoder.DecoderAt(position);
+        }
+
+        /// <summary>The model layers of the coder: the run's, or the checkpoint's.</summary>
+        int[]? OwnLayers => Run?.Model.Layers ?? Layers;
+
+        /// <summary>Fails unless a coder that reads fixed layers (a per-layer family, a crosscoder) is given exactly them.</summary>
+        public void CheckLayers(IReadOnlyList<int> layers)
+        {
+            if (Autoencoder.Layers is null || OwnLayers is not { } own || own.SequenceEqual(layers)) return;
+            throw new MlsaeException($"--layers: {Folder} holds a '{Autoencoder.Kind}' of layers [{string.Join(", ", own)}], which reads exactly those, not [{string.Join(", ", layers)}]");
+        }
 
         /// <summary>The model to run: --model, else the run's or checkpoint's.</summary>
         public string? Model(string? given) => given ?? Run?.Model.Name ?? ModelName;

@@ -76,6 +76,7 @@ public static class ServeCommand
             session = ModelSession.Open(modelName, parse.GetValue(revision)!, resolved.LayerList(null), CPU, ScalarType.Float32,
                 run?.Model.SkipSpecialTokens ?? true, hub, lens.Hook(parse, console, modelName, resolved, hub, CPU),
                 allowNonFiniteWeights: run?.Model.AllowNonFiniteWeights ?? false);
+            resolved.CheckLayers(session.Layers);
             if (session.Model.Config.HiddenSize != resolved.Autoencoder.NInputs)
                 throw new MlsaeException($"--sae: the SAE reads {resolved.Autoencoder.NInputs}-dimensional vectors but {session.Name} has hidden_size {session.Model.Config.HiddenSize}");
             bool isRun = Run.Exists(resolved.Folder);

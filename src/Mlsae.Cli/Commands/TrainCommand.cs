@@ -10,7 +10,7 @@ using Mlsae.Training;
 
 namespace Mlsae.Cli.Commands;
 
-/// <summary><c>mlsae train</c>: train an MLSAE on a model's residual stream into a run folder.</summary>
+/// <summary><c>mlsae train</c>: train a sparse coder (an MLSAE by default; <c>--kind</c>) on a model's residual stream into a run folder.</summary>
 public static class TrainCommand
 {
     /// <summary>Builds the command.</summary>
@@ -24,8 +24,13 @@ public static class TrainCommand
         var valBatches = new Option<int>("--val-batches") { Description = "Batches per validation", DefaultValueFactory = _ => 4 };
         var output = new Option<string>("--out") { Description = "Run folder", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the interrupted run in --out (its run.json gives every other argument)" };
+        var kind = new Option<string>("--kind")
+        {
+            Description = "Sparse coder: mlsae (one TopK SAE shared by all layers), per-layer (one TopK SAE per layer), crosscoder (one latent vector per token for all layers)",
+            DefaultValueFactory = _ => SparseCoderFactory.Mlsae,
+        };
         var expansion = new Option<int>("--expansion-factor") { Description = "Latents per input dimension", DefaultValueFactory = _ => 16 };
-        var k = new Option<int>("-k", "--k") { Description = "Latents kept per vector (TopK)", DefaultValueFactory = _ => 32 };
+        var k = new Option<int>("-k", "--k") { Description = "Latents kept per vector (TopK); a crosscoder's per token, L × the default when left out", DefaultValueFactory = _ => 32 };
         var auxk = new Option<int>("--auxk") { Description = "Dead latents in the AuxK loss (0 disables AuxK)", DefaultValueFactory = _ => 256 };
         var auxkCoef = new Option<double>("--auxk-coef") { Description = "AuxK loss coefficient", DefaultValueFactory = _ => 1.0 / 32 };
         var deadTokens = new Option<long>("--dead-tokens-threshold") { Description = "Tokens without firing after which a latent is dead", DefaultValueFactory = _ => 10_000_000 };
@@ -48,7 +53,7 @@ public static class TrainCommand
         var lens = new TunedLensOptions(withQuirks: false);
         var command = new Command("train", "Train a multi-layer SAE on a language model's residual stream")
         {
-            model, revision, layers, valData, valBatches, output, resume, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
+            model, revision, layers, valData, valBatches, output, resume, kind, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
             batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, modelDType, noSkip, allowNonFinite,
         };
         data.AddTo(command);
@@ -70,6 +75,7 @@ public static class TrainCommand
             using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(layers),
                 dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
                 allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
+            if (!resuming) options = WithKindK(parse, options, model.Layers.Length, console);
             var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
             bool resumeState = resuming && run.HasState;
             if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
@@ -79,12 +85,23 @@ public static class TrainCommand
                 RunFigures.Draw(run.Folder);
                 RunReport.Write(run.Folder, run.PathOf(Run.ReportFile));
             }
-            console.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl"
+            console.Out.WriteLine($"wrote {runDir}: checkpoint ({CheckpointFiles(run.Options)}), run.json, metrics.jsonl"
                 + (outcome.Eval is not null ? ", eval.json, summary.md, dists (+ heatmap), variances.json, examples.db, report.html" : ""));
             if (outcome.Eval is not null) console.Out.WriteLine($"explore it in the browser: mlsae serve --sae {runDir}");
             return 0;
         }));
         return command;
+
+        // A crosscoder's K counts a token's codes across its layers: without -k it gets L × the MLSAE's default,
+        // so that a token has as many active codes as under the MLSAE; run.json records the value used.
+        TrainOptions WithKindK(ParseResult parse, TrainOptions options, int layerCount, CliConsole console)
+        {
+            var a = options.Autoencoder;
+            if (!EmbeddedDefaults.Implicit(parse, k) || a.Kind != SparseCoderFactory.Crosscoder) return options;
+            int chosen = SparseCoderFactory.DefaultK(a.Kind, a.K, layerCount);
+            console.Notice($"-k: a crosscoder's k counts a token's codes across its {layerCount} layers; using {layerCount} × {a.K} = {chosen} (as many active codes per token as the MLSAE's k {a.K} at every layer)");
+            return options with { Autoencoder = a with { K = chosen } };
+        }
 
         // The lens a new run is given, or the one a resumed run recorded (which it keeps: its SAE lives in that lens's space).
         Mlsae.Lens.TunedLens? OpenLens(ParseResult parse, TrainOptions options, bool resuming, Func<HubClient> hub, TorchSharp.torch.Device dev)
@@ -100,6 +117,11 @@ public static class TrainCommand
             }
             return recorded is null ? null : TunedLensSource.OpenRecorded(recorded, options.Model.Name, hub, dev);
         }
+
+        // The checkpoint's files, as the kind lays them out.
+        static string CheckpointFiles(TrainOptions options) => options.Autoencoder.Kind == SparseCoderFactory.PerLayer
+            ? $"config.json, {string.Join(", ", (options.Model.Layers ?? []).Select(l => $"layer-{l}/"))}"
+            : "config.json, model.safetensors";
 
         // A new run's options: the flags given, and for the embedded model its own defaults for every flag left out.
         TrainOptions Options(ParseResult parse, CliConsole console)
@@ -126,7 +148,7 @@ public static class TrainCommand
                 },
                 Autoencoder = new AutoencoderOptions
                 {
-                    ExpansionFactor = tuned.Pick(expansion, d.Autoencoder.ExpansionFactor), K = tuned.Pick(k, d.Autoencoder.K),
+                    Kind = parse.GetValue(kind)!, ExpansionFactor = tuned.Pick(expansion, d.Autoencoder.ExpansionFactor), K = tuned.Pick(k, d.Autoencoder.K),
                     AuxK = tuned.Pick(auxk, d.Autoencoder.AuxK ?? 0, auxkValue) switch { 0 => null, var a => a }, AuxKCoef = parse.GetValue(auxkCoef),
                     DeadTokensThreshold = tuned.Pick(deadTokens, d.Autoencoder.DeadTokensThreshold), DeadThreshold = parse.GetValue(deadThreshold),
                     Standardize = !parse.GetValue(noStandardize), Seed = parse.GetValue(seed), ReferenceQuirks = parse.GetValue(quirks), DType = parse.GetValue(dtype)!,

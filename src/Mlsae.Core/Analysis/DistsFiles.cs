@@ -47,17 +47,23 @@ public static class DistsFiles
     }
 
     /// <summary>One row per latent: <c>latent,count,total,layer_mean,layer_var,layer_std</c>, the
-    /// count and total summed over layers, every double in round-trip form.</summary>
+    /// count and total summed over layers, every double in round-trip form; for a crosscoder also
+    /// <c>decoder_norm_share_i</c> per layer position i.</summary>
     static void SaveCsv(LayerDists dists, string path)
     {
         var stats = dists.Stats();
-        var csv = new StringBuilder("latent,count,total,layer_mean,layer_var,layer_std\n");
+        var share = dists.DecoderShare;
+        var csv = new StringBuilder("latent,count,total,layer_mean,layer_var,layer_std");
+        if (share is not null) for (int l = 0; l < dists.Layers; l++) csv.Append(CultureInfo.InvariantCulture, $",decoder_norm_share_{l}");
+        csv.Append('\n');
         for (int f = 0; f < dists.Latents; f++)
         {
             long count = 0;
             double total = 0;
             for (int l = 0; l < dists.Layers; l++) { count += dists.Count(l, f); total += dists.Total(l, f); }
-            csv.Append(string.Create(CultureInfo.InvariantCulture, $"{f},{count},{total:R},{stats.LayerMean[f]:R},{stats.LayerVar[f]:R},{stats.LayerStd[f]:R}\n"));
+            csv.Append(string.Create(CultureInfo.InvariantCulture, $"{f},{count},{total:R},{stats.LayerMean[f]:R},{stats.LayerVar[f]:R},{stats.LayerStd[f]:R}"));
+            if (share is not null) for (int l = 0; l < dists.Layers; l++) csv.Append(CultureInfo.InvariantCulture, $",{share[l, f]:R}");
+            csv.Append('\n');
         }
         AtomicFile.WriteText(path, csv.ToString());
     }

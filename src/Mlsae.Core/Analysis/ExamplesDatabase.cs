@@ -12,10 +12,22 @@ namespace Mlsae.Analysis;
 /// </summary>
 public static class ExamplesDatabase
 {
+    /// <summary>The <c>layer</c> of an example of a coder with one code per token for all its layers (a
+    /// crosscoder): its examples are per latent, not per (latent, layer).</summary>
+    public const int AllLayers = -1;
+
+    /// <summary>The metadata key, <c>"true"</c> in a database of per-latent examples (<see cref="AllLayers"/>).</summary>
+    public const string PerLatentKey = "per_latent";
+
+    /// <summary>The layers the examples of <paramref name="coder"/> are written under: the model layers, or
+    /// <see cref="AllLayers"/> alone for a coder with one code per token.</summary>
+    public static IReadOnlyList<int> LayersOf(Coders.ISparseCoder coder, IReadOnlyList<int> modelLayers) => coder.CodesPerToken ? [AllLayers] : modelLayers;
+
     /// <summary>One row of the <c>examples</c> table (lists as JSON text), without its <c>id</c>.</summary>
     public sealed record Row(long Latent, long Layer, long TokenId, string Token, double Act, string TokenIds, string Tokens, string Acts, long Sequence, long Position, long Offset);
 
-    /// <summary>Writes the examples; <paramref name="decode"/> gives a token's text (the <c>token</c>
+    /// <summary>Writes the examples (under <paramref name="layers"/>[their layer]; <c>[AllLayers]</c> marks per-latent
+    /// examples in the metadata); <paramref name="decode"/> gives a token's text (the <c>token</c>
     /// column, as the reference's <c>tokenizer.decode</c>) and <paramref name="token"/> its vocabulary
     /// string (the <c>tokens</c> lists, as <c>convert_ids_to_tokens</c>).</summary>
     public static void Write(string path, IEnumerable<MaxActivatingExamples.Example> examples, Func<long, string> decode, Func<long, string> token,
@@ -25,7 +37,7 @@ public static class ExamplesDatabase
             long id = e.TokenIds[e.Offset];
             return new Row(e.Latent, layers[e.Layer], id, decode(id), e.Act, JsonSerializer.Serialize(e.TokenIds), JsonSerializer.Serialize(e.TokenIds.Select(token)),
                 JsonSerializer.Serialize(e.Acts), e.Sequence, e.Position, e.Offset);
-        }), metadata);
+        }), layers is [AllLayers] ? new Dictionary<string, string>(metadata) { [PerLatentKey] = "true" } : metadata);
 
     /// <summary>Writes <paramref name="rows"/> as they are (layers are model layers) with <paramref name="metadata"/>.</summary>
     public static void WriteRows(string path, IEnumerable<Row> rows, IReadOnlyDictionary<string, string> metadata)

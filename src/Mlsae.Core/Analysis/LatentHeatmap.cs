@@ -24,6 +24,18 @@ public sealed record LatentHeatmap(int[] Layers, long[] Latents, double[] MeanLa
             Matrix(l, sorted.Length, (r, c) => stats.Probs[r, sorted[c]]), order, HeatmapView.Probs);
     }
 
+    /// <summary>A heatmap of given shares per layer (a crosscoder's decoder-norm share, <see cref="LayerDists.DecoderShare"/>):
+    /// every latent a column, ordered by the shares' own mean layer <c>Σ_l l·share[l]</c>. // shares [L, F]</summary>
+    public static LatentHeatmap FromShares(double[,] shares, int[] layers, HeatmapOrder order)
+    {
+        int l = layers.Length, f = shares.GetLength(1);
+        if (shares.GetLength(0) != l) throw new ArgumentException($"{shares.GetLength(0)} rows of shares for {l} layers", nameof(shares));
+        var meanLayer = Enumerable.Range(0, f).Select(c => Enumerable.Range(0, l).Sum(r => r * shares[r, c])).ToArray();
+        var sorted = Sort(Enumerable.Range(0, f), c => meanLayer[c], order);
+        return new LatentHeatmap(layers, sorted.Select(c => (long)c).ToArray(), sorted.Select(c => meanLayer[c]).ToArray(),
+            Matrix(l, sorted.Length, (r, c) => shares[r, sorted[c]]), order, HeatmapView.Probs);
+    }
+
     /// <summary>The prompt heatmap: each active latent's share per layer (<see cref="HeatmapView.Probs"/>, the
     /// reference's <c>figures/prompt_heatmaps.py</c>) or its activation summed over the tokens.</summary>
     public static LatentHeatmap FromPrompt(PromptAnalysis prompt, HeatmapView view, HeatmapOrder order)

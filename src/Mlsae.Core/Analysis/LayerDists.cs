@@ -31,6 +31,20 @@ public sealed class LayerDists
     /// reference's dists and files written before it have none).</summary>
     public bool HasDensity { get; private set; }
 
+    /// <summary>A crosscoder's decoder-norm share of each latent per layer (<c>‖d_l‖ / Σ_l' ‖d_l'‖</c>), saved as
+    /// <c>decoder_norm_share</c> beside the data's shares; null for the other kinds and for files without it. // [L, F]</summary>
+    public double[,]? DecoderShare
+    {
+        get => decoderShare;
+        set
+        {
+            if (value is not null && (value.GetLength(0) != Layers || value.GetLength(1) != Latents))
+                throw new ArgumentException($"decoder share [{value.GetLength(0)}, {value.GetLength(1)}] for dists of [{Layers}, {Latents}]", nameof(value));
+            decoderShare = value;
+        }
+    }
+    double[,]? decoderShare;
+
     /// <summary>An empty accumulator.</summary>
     public LayerDists(int layers, int latents)
     {
@@ -66,7 +80,10 @@ public sealed class LayerDists
     /// </summary>
     public static LayerDists Compute(AnalysisSession session, Runs.IRunObserver observer, LayerStdConvergence? convergence = null)
     {
-        var dists = new LayerDists(session.Model.Layers.Length, session.Sae.NLatents);
+        var dists = new LayerDists(session.Model.Layers.Length, session.Sae.NLatents)
+        {
+            DecoderShare = (session.Sae as Coders.Crosscoder.AcausalCrosscoder)?.DecoderNormShare(),
+        };
         long step = 0;
         session.Encode("dists", observer, (_, output) =>
         {
@@ -101,6 +118,9 @@ public sealed class LayerDists
         }
         for (int c = 0; c < density.Length; c++) density[c] += other.density[c];
         HasDensity &= other.HasDensity;
+        if (decoderShare is not null && other.decoderShare is not null && !decoderShare.Cast<double>().SequenceEqual(other.decoderShare.Cast<double>()))
+            throw new MlsaeException("dists merge: the decoder_norm_share of the inputs differ (they come from different crosscoders)");
+        if (other.decoderShare is null) decoderShare = null;
         Tokens += other.Tokens;
     }
 
@@ -117,8 +137,8 @@ public sealed class LayerDists
     /// <summary>The derived statistics (float64).</summary>
     public LayerDistStats Stats() => LayerDistStats.From(this);
 
-    /// <summary>Writes <c>counts</c> (I64), <c>totals</c> (F64), their exact form and the derived
-    /// per-latent statistics, with <paramref name="metadata"/>.</summary>
+    /// <summary>Writes <c>counts</c> (I64), <c>totals</c> (F64), their exact form, the derived
+    /// per-latent statistics and, when present, <c>density</c> and <c>decoder_norm_share</c>, with <paramref name="metadata"/>.</summary>
     public void Save(string path, IReadOnlyDictionary<string, string> metadata)
     {
         using var scope = NewDisposeScope();
@@ -140,6 +160,7 @@ public sealed class LayerDists
             ["layer_std"] = tensor(stats.LayerStd),
         };
         if (HasDensity) tensors["density"] = tensor(density, [Latents, ActivationDensity.Bins]);
+        if (decoderShare is not null) tensors["decoder_norm_share"] = tensor(decoderShare.Cast<double>().ToArray(), [Layers, Latents]);
         var meta = new Dictionary<string, string>(metadata) { ["tokens"] = Tokens.ToString(), ["fraction_bits"] = FractionBits.ToString() };
         if (HasDensity)
         {
@@ -178,6 +199,16 @@ public sealed class LayerDists
             Tensors.Shapes.Check(density, $"{path}: density", shape[1], ActivationDensity.Bins);
             density.data<long>().ToArray().CopyTo(dists.density, 0);
             dists.HasDensity = true;
+        }
+        if (file.Names.Contains("decoder_norm_share"))
+        {
+            var share = file.Read("decoder_norm_share");
+            if (share.dtype != ScalarType.Float64) throw new MlsaeException($"{path}: decoder_norm_share must be F64, got {share.dtype}");
+            Tensors.Shapes.Check(share, $"{path}: decoder_norm_share", shape[0], shape[1]);
+            var values = share.data<double>().ToArray();
+            var matrix = new double[shape[0], shape[1]];
+            for (int c = 0; c < values.Length; c++) matrix[c / shape[1], c % shape[1]] = values[c];
+            dists.decoderShare = matrix;
         }
         return (dists, file.Metadata);
     }

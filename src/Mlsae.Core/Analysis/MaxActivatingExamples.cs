@@ -1,3 +1,4 @@
+using Mlsae.Coders;
 using static TorchSharp.torch;
 
 namespace Mlsae.Analysis;
@@ -30,6 +31,27 @@ public sealed class MaxActivatingExamples(int layers, int latents, int topN = 32
     });
 
     readonly PriorityQueue<Example, Example>?[] heaps = new PriorityQueue<Example, Example>?[layers * latents];
+
+    /// <summary>The examples of <paramref name="coder"/>'s codes over <paramref name="layers"/> layers: per
+    /// (latent, layer), or for a coder with one code per token (a crosscoder) per latent, from its
+    /// token codes (one "layer", written as <see cref="ExamplesDatabase.AllLayers"/>).</summary>
+    public static MaxActivatingExamples For(ISparseCoder coder, int layers, int topN, int window) =>
+        new(coder.CodesPerToken ? 1 : layers, coder.NLatents, topN, window, coder.DeadThreshold);
+
+    /// <summary>Adds a coder's output for a batch: its raw per-layer codes, or its token codes when it has
+    /// them (<see cref="SparseCoderOutput.TokenTopK"/>, for examples made by <see cref="For"/>).
+    /// // tokens [B, T]; sequence indices [B]</summary>
+    public void Add(long[][] tokens, SparseCoderOutput output, long[] sequences)
+    {
+        if (output.TokenTopK is not { } codes)
+        {
+            Add(tokens, output.TopKRaw, output.TopK.Indices, sequences);
+            return;
+        }
+        if (layers != 1) throw new InvalidOperationException("token codes go into examples of one layer (MaxActivatingExamples.For)");
+        using var scope = NewDisposeScope();
+        Add(tokens, codes.Values.unsqueeze(0), codes.Indices.unsqueeze(0), sequences);
+    }
 
     /// <summary>Adds a batch. // tokens [B, T]; values, indices [L, B, T, K]; sequence indices [B]</summary>
     public void Add(long[][] tokens, Tensor values, Tensor indices, long[] sequences)

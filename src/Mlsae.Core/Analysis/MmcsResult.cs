@@ -13,6 +13,13 @@ namespace Mlsae.Analysis;
 /// <param name="MaxCosSimReference">The reference's: max over earlier latents, floored at 0. // [F]</param>
 public sealed record MmcsResult(string Sae, double[] MaxCosSim, double[] MaxCosSimReference)
 {
+    /// <summary>For a coder with one decoder per layer (a per-layer family, a crosscoder): the model layer
+    /// whose decoder this is (written as <c>layer</c>); null for the MLSAE's one decoder.</summary>
+    public int? Layer { get; init; }
+    /// <summary>The latent of entry 0 of the arrays (written as <c>first_latent</c> with <see cref="Layer"/>):
+    /// a per-layer family's layer l holds latents l·F ….</summary>
+    public long FirstLatent { get; init; }
+
     /// <summary>The mean of <see cref="MaxCosSim"/>: the MMCS.</summary>
     public double Value => MaxCosSim.Average();
     /// <summary>The mean of <see cref="MaxCosSimReference"/>: the reference's MMCS.</summary>
@@ -30,8 +37,19 @@ public sealed record MmcsResult(string Sae, double[] MaxCosSim, double[] MaxCosS
 
     /// <summary>The JSON: <c>sae</c>, <c>n_latents</c>, <c>mmcs</c>, <c>mmcs_reference</c>, <c>stats</c>
     /// and <c>stats_reference</c> (each <c>mean</c>, <c>var</c>, <c>std</c>, <c>sem</c>), <c>max_cos_sim</c>,
-    /// <c>max_cos_sim_reference</c>.</summary>
-    public JsonObject ToJson() => new()
+    /// <c>max_cos_sim_reference</c>, and with <see cref="Layer"/> also <c>layer</c> and <c>first_latent</c>.</summary>
+    public JsonObject ToJson()
+    {
+        var json = Json();
+        if (Layer is int layer)
+        {
+            json["layer"] = layer;
+            json["first_latent"] = FirstLatent;
+        }
+        return json;
+    }
+
+    JsonObject Json() => new()
     {
         ["sae"] = Sae, ["n_latents"] = MaxCosSim.Length,
         ["mmcs"] = JsonNumbers.Of(Value), ["mmcs_reference"] = JsonNumbers.Of(ReferenceValue),

@@ -31,22 +31,25 @@ public static class ShardMerge
     public static (MaxActivatingExamples Examples, Dictionary<string, string> Metadata, int[] Layers) Examples(IReadOnlyList<string> files)
     {
         var meta = ExamplesDatabase.ReadMetadata(files[0]);
-        var layers = Layers(files[0], Required(files[0], meta, "layers"));
+        // Per-latent examples (a crosscoder's) are stored under one layer for all.
+        IReadOnlyList<int> layers = meta.GetValueOrDefault(ExamplesDatabase.PerLatentKey) == "true"
+            ? [ExamplesDatabase.AllLayers] : Layers(files[0], Required(files[0], meta, "layers"));
         int top = Int(files[0], meta, "top"), window = Int(files[0], meta, "window");
         int latents = 0;
         var all = new List<MaxActivatingExamples.Example>();
         foreach (var file in files)
         {
             var m = ExamplesDatabase.ReadMetadata(file);
-            Same(file, files[0], m, meta, "model", "sae", "layers", "top", "window", "max_length");
+            Same(file, files[0], m, meta, "model", "sae", "layers", "top", "window", "max_length", ExamplesDatabase.PerLatentKey);
             var read = ExamplesDatabase.Read(file, layers);
             latents = Math.Max(latents, read.Count == 0 ? 0 : read.Max(e => e.Latent) + 1);
             all.AddRange(read);
         }
-        var merged = new MaxActivatingExamples(layers.Length, latents, top, window);
+        var merged = new MaxActivatingExamples(layers.Count, latents, top, window);
         merged.Add(all);
         meta["shard"] = "0/1";
-        return (merged, meta, layers);
+        meta.Remove(ExamplesDatabase.PerLatentKey);       // Write marks it again from the layers
+        return (merged, meta, layers.ToArray());
     }
 
     static void Same(string file, string first, IReadOnlyDictionary<string, string> m, IReadOnlyDictionary<string, string> meta, params string[] keys)

@@ -1,4 +1,3 @@
-using Mlsae.Autoencoder;
 using Mlsae.Coders;
 using Mlsae.Models;
 using static TorchSharp.torch;
@@ -33,20 +32,26 @@ public sealed record LogitShift(int Layer, TokenLogit[][] Increases, TokenLogit[
 
     /// <summary>
     /// Adds <paramref name="factor"/> × the decoder direction of <paramref name="latent"/> at model
-    /// layer <paramref name="layer"/>. The direction lives in the SAE's standardized space; a
+    /// layer <paramref name="layer"/>: what raising its activation by <paramref name="factor"/> adds to
+    /// that layer's reconstruction. The direction is the coder's decoder vector for that layer
+    /// (<see cref="ISparseCoder.DecoderAt"/>: the MLSAE's one unit-norm vector, the per-layer SAE's of that
+    /// layer, the crosscoder's slice at that layer) and lives in standardized space; a
     /// reconstruction is de-standardized as <c>x · σ + μ</c> per vector, so the same step in the
     /// residual basis is <c>factor · σ · d</c> with σ each position's own std (the mean shift
-    /// cancels), then mapped through the hook's inverse (a tuned lens) when there is one.
+    /// cancels), then mapped through the hook's inverse (a tuned lens) when there is one. A per-layer
+    /// latent steers only at its own SAE's layer.
     /// </summary>
-    public static LogitShift Steer(ModelSession model, MlsaeAutoencoder sae, long[] ids, int layer, int latent, double factor, int top, CancellationToken cancel)
+    public static LogitShift Steer(ModelSession model, ISparseCoder sae, long[] ids, int layer, int latent, double factor, int top, CancellationToken cancel)
     {
         if (latent < 0 || latent >= sae.NLatents) throw new MlsaeException($"latent {latent} out of range (the SAE has latents 0..{sae.NLatents - 1})");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var (tokens, stream, row) = Inputs(model, ids, layer);
         var x = stream.Inputs[row];                                                    // [1, T, D], the SAE's space
-        var direction = sae.Decoder[latent];                                           // [D], unit norm
-        var scale = sae.Config.Standardize ? x.std(-1, unbiased: true, keepdim: true) : ones([1, 1, 1], x.dtype, x.device);   // [1, T, 1]
+        var decoder = sae.DecoderAt(row);
+        var direction = decoder.Row(latent)                                            // [D]
+            ?? throw new MlsaeException($"latent {latent} writes nothing at layer {layer}: it belongs to another layer's SAE of the per-layer family");
+        var scale = decoder.Standardized ? x.std(-1, unbiased: true, keepdim: true) : ones([1, 1, 1], x.dtype, x.device);   // [1, T, 1]
         var step = direction * scale * factor;                                         // [1, T, D]
         // The inverse lens is affine, h = (y − b)·A: a step δ in lens space is δ·A in the residual
         // basis, Out(δ) − Out(0), so every position (special ones too) moves by exactly that.

@@ -12,22 +12,23 @@ namespace Mlsae.Runs;
 /// distributions over layers and the variance ratios (accumulated from the same coder outputs the
 /// final validation computes, so the batches are encoded once), and one prompt's latents by layer —
 /// the aggregate and the single-token view the README's first command shows — and the validation
-/// batches' max-activating examples (<see cref="ExamplesTop"/> per latent and layer, from the same
-/// outputs), so that <c>mlsae serve</c> shows examples for a fresh run. Figures and the HTML
+/// batches' max-activating examples (<see cref="ExamplesTop"/> per latent and layer, per latent for a
+/// crosscoder, from the same outputs), so that <c>mlsae serve</c> shows examples for a fresh run.
+/// A crosscoder's dists also carry its decoder-norm share per layer. Figures and the HTML
 /// report are drawn from these files by <c>Mlsae.Reports</c>. Outputs are observed in the order of
 /// <paramref name="validation"/>, whose tokens the examples keep.
 /// </summary>
-public sealed class RunAnalyses(int layers, int latents, double activeThreshold, IReadOnlyList<TokenBatch> validation)
+public sealed class RunAnalyses(int layers, ISparseCoder coder, IReadOnlyList<TokenBatch> validation)
 {
     /// <summary>Examples kept per (latent, layer): few, since they come from the validation batches alone.</summary>
     public const int ExamplesTop = 8;
     /// <summary>Context tokens each side of an example.</summary>
     public const int ExamplesWindow = 4;
 
-    readonly LayerDists dists = new(layers, latents);
-    readonly LayerVariances variances = new(layers, latents);
-    readonly LayerSpan span = new(layers, activeThreshold);
-    readonly MaxActivatingExamples examples = new(layers, latents, ExamplesTop, ExamplesWindow, activeThreshold);
+    readonly LayerDists dists = new(layers, coder.NLatents);
+    readonly LayerVariances variances = new(layers, coder.NLatents);
+    readonly LayerSpan span = new(layers, coder.DeadThreshold);
+    readonly MaxActivatingExamples examples = MaxActivatingExamples.For(coder, layers, ExamplesTop, ExamplesWindow);
     int observed;
 
     /// <summary>Adds the coder output of the next validation batch.</summary>
@@ -38,7 +39,7 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold,
         dists.Add(output.TopKRaw, output.TopK.Indices);
         variances.Add(output.TopKRaw, output.TopK.Indices);
         span.Add(output.TopKRaw, output.TopK.Indices);
-        examples.Add(batch.Sequences, output.TopKRaw, output.TopK.Indices, batch.Indices);
+        examples.Add(batch.Sequences, output, batch.Indices);
     }
 
     /// <summary>Encodes the validation batches for the analyses alone (when their metrics are already known).</summary>
@@ -64,13 +65,14 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold,
             ["max_length"] = options.Data.MaxLength.ToString(), ["batch_size"] = options.Data.BatchSize.ToString(), ["shard"] = "0/1",
         };
         foreach (var (k, v) in CoderMetadata.Of(sae)) meta[k] = v;     // so `dists layer-std` can tell runs apart
+        dists.DecoderShare = (sae as Coders.Crosscoder.AcausalCrosscoder)?.DecoderNormShare();
         var distsPath = run.PathOf(Run.DistsFile);
         observer.Notice(DistsFiles.Save(dists, meta, distsPath).Describe(distsPath, figures: true));
         (VarianceSummary.From(variances) with
         {
             BatchSize = options.Data.BatchSize, MaxLength = options.Data.MaxLength, SingleLayerFraction = span.SingleLayerFraction, ActivePairs = span.ActivePairs,
         }).Save(run.PathOf(Run.VariancesFile));
-        WriteExamples(run, model, meta);
+        WriteExamples(run, model, sae, meta);
         if (!model.HasTokenizer) return;
         // The single-prompt view beside the aggregate one: a fixed sentence for the embedded model,
         // else the start of the first validation sequence.
@@ -82,12 +84,12 @@ public sealed class RunAnalyses(int layers, int latents, double activeThreshold,
     }
 
     /// <summary>Writes the observed batches' max-activating examples to examples.db.</summary>
-    void WriteExamples(Run run, ModelSession model, Dictionary<string, string> meta)
+    void WriteExamples(Run run, ModelSession model, ISparseCoder sae, Dictionary<string, string> meta)
     {
         var tokenizer = model.HasTokenizer ? model.Tokenizer : null;
         ExamplesDatabase.Write(run.PathOf(Run.ExamplesFile), examples.All(),
             id => tokenizer?.Decode([(int)id]) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture),
             id => tokenizer?.IdToToken((int)id) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            model.Layers, new Dictionary<string, string>(meta) { ["top"] = ExamplesTop.ToString(), ["window"] = ExamplesWindow.ToString() });
+            ExamplesDatabase.LayersOf(sae, model.Layers), new Dictionary<string, string>(meta) { ["top"] = ExamplesTop.ToString(), ["window"] = ExamplesWindow.ToString() });
     }
 }

@@ -43,15 +43,11 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var options = run.Options;
         if (resume && !run.HasState) throw new MlsaeException($"--resume: {TrainingState.PathIn(run.Folder)} not found (the run has no checkpoint yet)");
         var (training, start, validation) = Streams(options);
-        var config = new MlsaeConfig
-        {
-            NInputs = model.Model.Config.HiddenSize, NLatents = Latents(model.Model.Config.HiddenSize, options.Autoencoder.ExpansionFactor), K = options.Autoencoder.K,
-            AuxK = options.Autoencoder.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.Autoencoder.DeadThreshold, Standardize = options.Autoencoder.Standardize,
-        }.Validate("--expansion-factor/-k/--auxk");
-        CheckMemory(config, model.Layers.Length * options.TokensPerBatch, options);
-        using var sae = MlsaeAutoencoder.Create(config, CoderSettings.Of(options), options.Autoencoder.Seed, model.Model.Device);
+        int dModel = model.Model.Config.HiddenSize;
+        SparseCoderFactory.CheckMemory(options, dModel, model.Layers.Length);
+        using var sae = SparseCoderFactory.Create(options, dModel, model.Layers, model.Model.Device);
         var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder);
-        observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {config.K}, "
+        observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {options.Autoencoder.Kind}, {sae.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {sae.K}, "
             + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
         TrainProgress? last = null;
         var final = observer.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
@@ -60,7 +56,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         bool ranOut = final.Batches < options.TotalBatches;
         if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({training.Report.Summary()})");
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
-        var analyses = new RunAnalyses(model.Layers.Length, config.NLatents, sae.DeadThreshold, validation);
+        var analyses = new RunAnalyses(model.Layers.Length, sae, validation);
         EvalResult result;
         if (trainer.LastValidation is { } validated && validated.Step == final.Step)
         {
@@ -69,9 +65,10 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         }
         else result = trainer.Validate(validation, observe: analyses.Observe);
         result.Save(run.PathOf(Run.EvalFile));
-        AtomicFile.WriteText(run.PathOf(Run.SummaryFile), EvalSummary.Markdown($"MLSAE on {options.Model.Name}", result,
+        AtomicFile.WriteText(run.PathOf(Run.SummaryFile), EvalSummary.Markdown($"{SparseCoderFactory.Title(options.Autoencoder.Kind)} on {options.Model.Name}", result,
         [
-            $"layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (expansion x{options.Autoencoder.ExpansionFactor}), k {config.K}, auxk {config.AuxK?.ToString() ?? "off"}",
+            $"layers [{string.Join(", ", model.Layers)}], {sae.NLatents} latents (expansion x{options.Autoencoder.ExpansionFactor}), k {sae.K}, auxk {sae.AuxK?.ToString() ?? "off"}",
+            SparseCoderFactory.Describe(sae, model.Layers.Length),
             $"{final.Step} optimizer steps, {final.Tokens:N0} training tokens, lr {options.Optimizer.Lr}, seed {options.Autoencoder.Seed}{(options.Autoencoder.ReferenceQuirks ? ", reference quirks" : "")}",
             $"data {options.Data.Source}, max_length {options.Data.MaxLength}; validation {(options.Data.ValData ?? "held out from the start of the training stream")}",
             .. options.Autoencoder.TunedLens is { } lens
@@ -80,23 +77,6 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         ]));
         analyses.Write(run, model, sae, observer);
         return new TrainOutcome(final, result, ranOut);
-    }
-
-    static int Latents(int hiddenSize, int expansionFactor) => (long)hiddenSize * expansionFactor is var f && f <= int.MaxValue ? (int)f
-        : throw new MlsaeException($"--expansion-factor {expansionFactor}: {hiddenSize} × {expansionFactor} latents is more than a tensor dimension can hold");
-
-    /// <summary>
-    /// Refuses, before allocating, an autoencoder the machine cannot hold: its float32 encoder and
-    /// decoder, their gradients and Adam's two moments (8 · F · D values), plus the dense encoder
-    /// output of one batch (N · F for N = L · B · T vectors), against the memory this process may use.
-    /// </summary>
-    static void CheckMemory(MlsaeConfig config, long vectors, TrainOptions options)
-    {
-        double bytes = 4.0 * config.NLatents * ((double)config.NInputs * 8 + vectors);
-        double available = Tensors.MachineMemory.AvailableBytes();
-        if (bytes > available)
-            throw new MlsaeException($"--expansion-factor {options.Autoencoder.ExpansionFactor}: training {config.NLatents:N0} latents needs about {bytes / 1e9:N1} GB "
-                + $"(weights, gradients, Adam moments and one batch's encoder output) but this machine has {available / 1e9:N1} GB; lower --expansion-factor, --batch-size or --max-length");
     }
 
     /// <summary>The training batches, where training starts, and the validation batches (held out

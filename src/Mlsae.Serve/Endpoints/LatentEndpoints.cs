@@ -7,7 +7,9 @@ using Mlsae.Explorer;
 
 namespace Mlsae.Serve.Endpoints;
 
-/// <summary><c>GET /api/latents</c> (a page of latents), <c>/api/latent/{i}</c> (one latent) and <c>/api/search</c> (latents of a token).</summary>
+/// <summary><c>GET /api/latents</c> (a page of latents), <c>/api/latent/{i}</c> (one latent) and <c>/api/search</c> (latents of a token).
+/// For a crosscoder a latent's <c>shares</c> are its shares of the activation-weighted reconstruction per layer,
+/// <c>decoder_share</c> its decoder-norm share, and its examples one group (<c>layer: null</c>).</summary>
 public static class LatentEndpoints
 {
     /// <summary>Most latents one page lists.</summary>
@@ -107,11 +109,17 @@ public static class LatentEndpoints
             row["layer_frequency"] = ApiJson.Numbers(entry.LayerFrequency);
         }
         row["layers"] = ApiJson.Integers(explorer.Model.Layers.Select(l => (long)l));
-        if (explorer.Sae is Autoencoder.MlsaeAutoencoder mlsae)
+        row["kind"] = explorer.Sae.Kind;
+        // A crosscoder latent's share of its decoder norm per layer, beside the data's shares.
+        row["decoder_share"] = explorer.DecoderShare is { } share
+            ? ApiJson.Numbers(Enumerable.Range(0, share.GetLength(0)).Select(l => share[l, latent]))
+            : null;
+        var logits = DecoderLogits.Compute(explorer.Model.Model, explorer.Sae, latent, Explorer.TopLogits);
+        row["logits"] = new JsonObject
         {
-            var logits = DecoderLogits.Compute(explorer.Model.Model, mlsae, latent, Explorer.TopLogits);
-            row["logits"] = new JsonObject { ["top"] = ApiJson.Logits(logits.Top, explorer), ["bottom"] = ApiJson.Logits(logits.Bottom, explorer) };
-        }
+            ["top"] = ApiJson.Logits(logits.Top, explorer), ["bottom"] = ApiJson.Logits(logits.Bottom, explorer),
+            ["layer"] = logits.Layer is int at ? explorer.Model.Layers[at] : null,
+        };
         var examples = explorer.Examples?.OfLatent(latent) ?? [];
         var acts = examples.Select(x => x.Act).ToList();
         row["density"] = new JsonObject
@@ -126,12 +134,14 @@ public static class LatentEndpoints
                 ["edges"] = ApiJson.Numbers(Analysis.ActivationDensity.Edges()), ["counts"] = ApiJson.Integers(density),
             } : acts.Count == 0 ? null : Histogram(acts),
         };
+        // A crosscoder's examples are per latent (one code per token for all layers): one group, layer null.
+        IEnumerable<int?> groups = explorer.Sae.CodesPerToken ? [null] : explorer.Model.Layers.Select(l => (int?)l);
         row["examples"] = explorer.Examples is null ? null : new JsonObject
         {
-            ["by_layer"] = new JsonArray(explorer.Model.Layers.Select(l => (JsonNode?)new JsonObject
+            ["by_layer"] = new JsonArray(groups.Select(l => (JsonNode?)new JsonObject
             {
                 ["layer"] = l,
-                ["examples"] = new JsonArray(examples.Where(x => x.Layer == l).Take(8).Select(x => (JsonNode?)Example(x, explorer)).ToArray()),
+                ["examples"] = new JsonArray(examples.Where(x => l is null || x.Layer == l).Take(8).Select(x => (JsonNode?)Example(x, explorer)).ToArray()),
             }).ToArray()),
             ["by_quantile"] = ByQuantile(examples, explorer),
         };
@@ -163,7 +173,7 @@ public static class LatentEndpoints
 
     static JsonObject Example(ExamplesQueries.Example x, Explorer explorer) => new()
     {
-        ["layer"] = x.Layer, ["act"] = x.Act, ["offset"] = x.Offset,
+        ["layer"] = x.Layer == Analysis.ExamplesDatabase.AllLayers ? null : x.Layer, ["act"] = x.Act, ["offset"] = x.Offset,
         ["tokens"] = ApiJson.Tokens(x.TokenIds, explorer),
         ["acts"] = ApiJson.Numbers(x.Acts.Select(a => (double)a)),
     };

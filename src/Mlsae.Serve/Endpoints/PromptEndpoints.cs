@@ -42,7 +42,7 @@ public static class PromptEndpoints
             var request = PromptRequest.Parse(body, explorer, options);
             int layer = request.Layer(explorer), latent = request.Latent(explorer);
             double factor = request.Number("factor");
-            var shift = LogitShift.Steer(explorer.Model, explorer.Mlsae, request.Ids, layer, latent, factor, Explorer.TopLogits, cancel);
+            var shift = LogitShift.Steer(explorer.Model, explorer.Sae, request.Ids, layer, latent, factor, Explorer.TopLogits, cancel);
             var json = Shift(shift, explorer);
             json["latent"] = latent;
             json["factor"] = factor;

@@ -221,7 +221,7 @@ function logitsTabs(prompt, pos) {
 // --- latent page -----------------------------------------------------------------------------
 function exampleLine(x) {
   const max = Math.max(...x.acts, 1e-9);
-  return el("div", { class: "example" }, el("span", { class: "muted" }, `L${x.layer} ${fmt(x.act, 2)}  `),
+  return el("div", { class: "example" }, el("span", { class: "muted" }, `${x.layer === null ? "" : `L${x.layer} `}${fmt(x.act, 2)}  `),
     x.tokens.map((t, i) => { const s = el("span", { class: "tok" + (i === x.offset ? " hit" : "") }, visible(t.text)); shade(s, x.acts[i], max); return s; }));
 }
 
@@ -232,8 +232,15 @@ async function latentView(i) {
   if (x.shares) {
     const bars = el("div", { class: "bars", id: "layer-dist" });
     x.shares.forEach((s, l) => { const d = el("div", { title: `${fmt(s)} of activation, ${x.counts[l]} selections` }, el("span", {}, `L${x.layers[l]}`)); d.style.height = `${(110 * (s || 0)).toFixed(1)}px`; bars.append(d); });
-    view.append(el("h3", {}, "Distribution over layers (share of activation)"), bars, el("br"));
+    const crosscoder = x.kind === "crosscoder";
+    view.append(el("h3", {}, crosscoder ? "Distribution over layers (share of its activation-weighted reconstruction)" : "Distribution over layers (share of activation)"), bars, el("br"));
   } else view.append(el("p", { class: "muted" }, "No dists loaded: no layer distribution."));
+  if (x.decoder_share) {
+    // A crosscoder latent: the share of its decoder norm at each layer.
+    const bars = el("div", { class: "bars", id: "decoder-share" });
+    x.decoder_share.forEach((s, l) => { const d = el("div", { title: `${fmt(s)} of the decoder norm` }, el("span", {}, `L${x.layers[l]}`)); d.style.height = `${(110 * (s || 0)).toFixed(1)}px`; bars.append(d); });
+    view.append(el("h3", {}, "Decoder-norm share over layers"), bars, el("br"));
+  }
   view.append(el("h3", {}, "Density"), el("p", {}, `firing frequency ${fmt(x.density.frequency, 5)} (log10 ${fmt(x.density.log10_frequency, 2)})`));
   if (x.density.histogram) {
     const h = x.density.histogram, max = Math.max(1, ...h.counts);
@@ -248,11 +255,11 @@ async function latentView(i) {
       ? `positive activations over all the data, log scale ${fmt(h.edges[lo], 3)} … ${fmt(h.edges[hi + 1], 3)}`
       : `activations of the stored examples, 0 … ${fmt(h.edges[h.edges.length - 1], 2)}`));
   }
-  if (x.logits) view.append(el("h3", {}, "Logits of the decoder direction"), el("div", { class: "panels" }, logitsTable(x.logits.top, "top"), logitsTable(x.logits.bottom, "bottom")));
+  if (x.logits) view.append(el("h3", {}, x.logits.layer === null || x.logits.layer === undefined ? "Logits of the decoder direction" : `Logits of the decoder direction at layer ${x.logits.layer}`), el("div", { class: "panels" }, logitsTable(x.logits.top, "top"), logitsTable(x.logits.bottom, "bottom")));
   if (x.examples) {
     view.append(el("h3", {}, "Top examples by layer"));
     for (const group of x.examples.by_layer) {
-      view.append(el("h4", {}, `layer ${group.layer}`), ...(group.examples.length ? group.examples.map(exampleLine) : [el("p", { class: "muted" }, "none")]));
+      view.append(el("h4", {}, group.layer === null ? "all layers (one code per token)" : `layer ${group.layer}`), ...(group.examples.length ? group.examples.map(exampleLine) : [el("p", { class: "muted" }, "none")]));
     }
     view.append(el("h3", {}, "Examples across activation quantiles (of the stored examples)"));
     for (const bin of x.examples.by_quantile) {

@@ -50,7 +50,7 @@ public class SparseCoderRegistryTests
     {
         var dir = CopyWithConfig(c => { c["kind"] = "crosscoder-v9"; return c; });
         var e = Assert.Throws<MlsaeException>(() => SparseCoderRegistry.Load(dir, new SparseCoderSettings()));
-        Assert.Equal($"{Path.Combine(dir, "config.json")}: unknown sparse coder kind \"crosscoder-v9\" (known: mlsae)", e.Message);
+        Assert.Equal($"{Path.Combine(dir, "config.json")}: unknown sparse coder kind \"crosscoder-v9\" (known: mlsae, per-layer, crosscoder)", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
 

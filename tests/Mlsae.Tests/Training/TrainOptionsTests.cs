@@ -52,8 +52,11 @@ public class TrainOptionsTests
     {
         var newer = TrainOptions.Load(Write("{\"format_version\": 9, \"model\": \"m\", \"data\": \"d\"}"));
         Assert.Contains("newer mlsae", Assert.Throws<MlsaeException>(() => newer.Validate()).Message);
-        var kind = TrainOptions.Load(Write("{\"model\": \"m\", \"data\": \"d\", \"kind\": \"crosscoder\"}"));
-        Assert.Contains("kind: 'crosscoder'", Assert.Throws<MlsaeException>(() => kind.Validate()).Message);
+        var kind = TrainOptions.Load(Write("{\"model\": \"m\", \"data\": \"d\", \"kind\": \"transcoder\"}"));
+        Assert.Equal("--kind: 'transcoder' is not a sparse coder this version trains (mlsae, per-layer, crosscoder)", Assert.Throws<MlsaeException>(() => kind.Validate()).Message);
+        var quirks = TrainOptions.Load(Write("{\"model\": \"m\", \"data\": \"d\", \"kind\": \"crosscoder\", \"reference_quirks\": true}"));
+        Assert.Contains("the reference has no crosscoder", Assert.Throws<MlsaeException>(() => quirks.Validate()).Message);
+        TrainOptions.Load(Write("{\"model\": \"m\", \"data\": \"d\", \"kind\": \"per-layer\", \"reference_quirks\": true}")).Validate();
         var huge = new TrainOptions { Model = new ModelOptions { Name = "m" }, Data = new TrainDataOptions { Source = "d" }, Optimizer = new OptimizerOptions { MaxTokens = long.MaxValue } };
         Assert.Contains("--max-tokens", Assert.Throws<MlsaeException>(() => huge.Validate()).Message);
     }

@@ -23,6 +23,8 @@ public static class LatentsCommand
             var values = new List<Tensor>();
             var indices = new List<Tensor>();
             var tokens = new List<Tensor>();
+            var tokenValues = new List<Tensor>();       // a crosscoder's token codes [B, T, K]
+            var tokenIndices = new List<Tensor>();
             try
             {
                 foreach (var batch in session.Batches())
@@ -34,19 +36,27 @@ public static class LatentsCommand
                     values.Add(output.TopKRaw.cpu().MoveToOuterDisposeScope());
                     indices.Add(output.TopK.Indices.cpu().MoveToOuterDisposeScope());
                     tokens.Add(ids.cpu().MoveToOuterDisposeScope());
+                    if (output.TokenTopK is { } codes)
+                    {
+                        tokenValues.Add(codes.Values.cpu().MoveToOuterDisposeScope());
+                        tokenIndices.Add(codes.Indices.cpu().MoveToOuterDisposeScope());
+                    }
                 }
                 if (values.Count == 0) throw new MlsaeException("latents: no data (the source holds no full sequence)");
                 using var all = NewDisposeScope();
                 var v = cat(values, 1);
-                SafeTensorsWriter.Write(parse.GetValue(output)!, new Dictionary<string, Tensor>
+                var written = new Dictionary<string, Tensor> { ["values"] = v, ["indices"] = cat(indices, 1), ["input_ids"] = cat(tokens, 0) };
+                if (tokenValues.Count > 0)
                 {
-                    ["values"] = v, ["indices"] = cat(indices, 1), ["input_ids"] = cat(tokens, 0),
-                }, session.Metadata());
+                    written["token_values"] = cat(tokenValues, 0);
+                    written["token_indices"] = cat(tokenIndices, 0);
+                }
+                SafeTensorsWriter.Write(parse.GetValue(output)!, written, session.Metadata());
                 console.Out.WriteLine($"wrote {parse.GetValue(output)}: values and indices {Shapes.Format(v.shape)} for layers [{string.Join(", ", session.Model.Layers)}]");
             }
             finally
             {
-                foreach (var t in values.Concat(indices).Concat(tokens)) t.Dispose();
+                foreach (var t in values.Concat(indices).Concat(tokens).Concat(tokenValues).Concat(tokenIndices)) t.Dispose();
             }
             return 0;
         }));

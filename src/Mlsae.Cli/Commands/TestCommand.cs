@@ -34,7 +34,9 @@ public static class TestCommand
                 var result = console.Progress($"test {name}", session.MaxBatches * session.Data.BatchSize * session.Data.MaxLength, "tokens", done =>
                     MlsaeEvaluator.Run(session.Stream, session.Sae, session.Batches().Select(b => b.Sequences), downstream: true,
                         parse.GetValue(deadTokens) ?? session.Run?.Autoencoder.DeadTokensThreshold ?? 10_000_000, (int)Math.Min(int.MaxValue, session.MaxBatches), done));
-                rows.Add(TestTable.Values(new TestTableRow(name, session.Model.Name, session.Sae.NInputs, session.Sae.NLatents, session.Sae.K, result)));
+                // A per-layer family's shape is that of each of its SAEs (its expansion factor, its F).
+                int latents = session.Sae is Coders.PerLayer.PerLayerFamily family ? family.LatentsPerSae : session.Sae.NLatents;
+                rows.Add(TestTable.Values(new TestTableRow(name, session.Model.Name, session.Sae.NInputs, latents, session.Sae.K, result)));
                 console.Out.WriteLine($"{name}: FVU {EvalSummary.Format(result.Mean("fvu"))}, ΔCE loss {EvalSummary.Format(result.Mean("delta_ce_loss"))}, "
                     + $"KL {EvalSummary.Format(result.Mean("kl_div"))}, {EvalSummary.DeadFractions(result)} ({result.Tokens:N0} tokens)");
             }

@@ -10,7 +10,8 @@ namespace Mlsae.Coders;
 /// </summary>
 /// <param name="FirstLatent">The latent of row 0: the rows are latents <c>FirstLatent … FirstLatent + F' − 1</c>
 /// (0 but for a per-layer family, whose layer l holds latents l·F …).</param>
-/// <param name="Weight">One row per latent, detached from the parameter (sharing its storage). // [F', D]</param>
+/// <param name="Weight">One row per latent, detached from the parameter (a view of it, or for the crosscoder a copy of
+/// its slice): read it, never write it. // [F', D]</param>
 /// <param name="Standardized">Whether the rows live in standardized space: a reconstruction is
 /// de-standardized per vector (<c>x·σ + μ</c>), so a step along a row in the residual basis scales with σ.</param>
 public sealed record LayerDecoder(long FirstLatent, Tensor Weight, bool Standardized) : IDisposable

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Mlsae.Analysis;
+using Mlsae.IO;
 using Mlsae.Serve;
 using Mlsae.Tests.Cli;
 using Mlsae.Tests.Serve;
@@ -59,10 +60,17 @@ public class CrosscoderRunTests
         Assert.Equal(6, prompt.GetProperty("latents")[0].GetProperty("probs").GetArrayLength());
 
         var dir = Fixtures.TempDir();
-        foreach (var (command, output) in new[] { ("eval", "eval.json"), ("dists", "dists.safetensors"), ("variances", "variances.json"), ("examples", "examples.db") })
+        foreach (var (command, output) in new[] { ("eval", "eval.json"), ("dists", "dists.safetensors"), ("variances", "variances.json"), ("examples", "examples.db"), ("latents", "latents.safetensors") })
         {
             var r = CliRunner.Run(command, "--sae", run, "--max-tokens", "128", "--batch-size", "2", "--out", Path.Combine(dir, output));
             Assert.True(r.ExitCode == 0, $"{command}: {r.Error}");
+        }
+        using (var latents = SafeTensorsFile.Open(Path.Combine(dir, "latents.safetensors")))
+        {
+            Assert.Equal(new long[] { 6, 4, 32, 4 }, latents.Shape("values"));        // 2 batches of 2 sequences
+            Assert.Equal(new long[] { 4, 32, 4 }, latents.Shape("token_values"));
+            // The per-layer codes are the token's latents at every layer.
+            Assert.Equal(latents.Read("token_indices").data<long>().ToArray(), latents.Read("indices")[3].contiguous().data<long>().ToArray());
         }
         Assert.NotNull(LayerDists.Load(Path.Combine(dir, "dists.safetensors")).Dists.DecoderShare);
         var merged = CliRunner.Run("examples", "merge", Path.Combine(dir, "examples.db"), "--out", Path.Combine(dir, "merged.db"));

@@ -51,7 +51,7 @@ public static class TrainCommand
         var noSkip = CommonOptions.NoSkipSpecialTokens();
         var allowNonFinite = CommonOptions.AllowNonFiniteWeights();
         var lens = new TunedLensOptions(withQuirks: false);
-        var command = new Command("train", "Train a multi-layer SAE on a language model's residual stream")
+        var command = new Command("train", "Train a sparse coder (an MLSAE, per-layer SAEs or a crosscoder: --kind) on a language model's residual stream")
         {
             model, revision, layers, valData, valBatches, output, resume, kind, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
             batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, modelDType, noSkip, allowNonFinite,

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Mlsae.Analysis;
+using Mlsae.Explorer;
 using Mlsae.Tests.Cli;
 using Xunit;
 
@@ -95,5 +96,14 @@ public class PerLayerRunTests
         var cosSim = CliRunner.Run("dists", "cos-sim", "--sae", run, "--dists", Path.Combine(run, "dists.safetensors"), "--out", Path.Combine(dir, "cos.json"));
         Assert.Equal(1, cosSim.ExitCode);
         Assert.Contains("lives at its own SAE's layer", cosSim.Error);
+
+        // The explorer's services: a latent's logits come from its own SAE's decoder, and it steers at that layer only.
+        using var explorer = Serve.ServeFixture.Open(run);
+        long[] ids = [.. explorer.Tokenizer!.Encode("the cat sat").Select(i => (long)i)];
+        Assert.Equal(2, DecoderLogits.Compute(explorer.Model.Model, explorer.Sae, 2 * F + 5, 4).Layer);
+        var shift = LogitShift.Steer(explorer.Model, explorer.Sae, ids, layer: 2, latent: 2 * F + 5, factor: 4, top: 4, CancellationToken.None);
+        Assert.Equal(2, shift.Layer);
+        var elsewhere = Assert.Throws<MlsaeException>(() => LogitShift.Steer(explorer.Model, explorer.Sae, ids, layer: 2, latent: 5, factor: 4, top: 4, CancellationToken.None));
+        Assert.Equal("latent 5 writes nothing at layer 2: it belongs to another layer's SAE of the per-layer family", elsewhere.Message);
     }
 }

@@ -154,7 +154,7 @@ public sealed class AcausalCrosscoder : ISparseCoder
             auxkRecons = ByLayer(Decode(auxk)).reshape(inputs.shape);
             error = (standardized - standardizedRecons).reshape(inputs.shape);
         }
-        var (values, rawValues, indices) = PerLayerCodes(codes, raw[0], stats?.Std);
+        var (values, rawValues, indices) = DecoderSlices.PerLayerCodes(Decoder, Config.NLayers, codes, raw[0], stats?.Std);
         var dead = selection.Dead!.sum(ScalarType.Float32) / Config.NLatents;
         long[] perLayer = [layers, b, t, Config.K];
         return new SparseCoderOutput(new TopK(values.reshape(perLayer), indices.reshape(perLayer)), rawValues.reshape(perLayer), recons,
@@ -172,22 +172,6 @@ public sealed class AcausalCrosscoder : ISparseCoder
 
     /// <summary>A decode over the concatenated layers, split into layers. // [N, L·D] → [L, N, D]</summary>
     Tensor ByLayer(Tensor concatenated) => concatenated.reshape(concatenated.shape[0], Config.NLayers, Config.NInputs).permute(1, 0, 2);
-
-    /// <summary>
-    /// The K latents of each token at every layer, valued at their reconstruction norm there in raw
-    /// space: activation × ‖decoder slice at l‖ × the token's std at l. No gradient: these are what
-    /// the metrics and analyses read. // [N, K] → [L, N, K] ×3
-    /// </summary>
-    (Tensor Values, Tensor Raw, Tensor Indices) PerLayerCodes(TopK codes, Tensor raw, Tensor? std)
-    {
-        using var _ = no_grad();
-        long n = codes.Indices.shape[0], k = codes.Indices.shape[1];
-        var norms = Decoder.detach().reshape(Config.NLatents, Config.NLayers, Config.NInputs).norm(-1);      // [F, L]
-        var scale = norms.index_select(0, codes.Indices.reshape(-1)).reshape(n, k, Config.NLayers).permute(2, 0, 1);   // [L, N, K]
-        if (std is not null) scale = scale * std;                                                            // × [L, N, 1]
-        var indices = codes.Indices.unsqueeze(0).expand(Config.NLayers, n, k).contiguous();
-        return (codes.Values.detach().unsqueeze(0) * scale, raw.detach().unsqueeze(0) * scale, indices);
-    }
 
     /// <summary>The dead mask a forward call uses for AuxK: training records the call for the step's end
     /// and uses the mask the step began with, so every micro-batch of a step sees the same one.</summary>
@@ -283,19 +267,8 @@ public sealed class AcausalCrosscoder : ISparseCoder
         return new LayerDecoder(0, slice.MoveToOuterDisposeScope(), Config.Standardize);
     }
 
-    /// <summary>Each latent's share of its decoder norm per layer: <c>‖d_l‖ / Σ_l' ‖d_l'‖</c> (linear norms,
-    /// as the data's share of the activation-weighted reconstruction is). // [L, F] float64</summary>
-    public double[,] DecoderNormShare()
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var norms = Decoder.detach().reshape(Config.NLatents, Config.NLayers, Config.NInputs).norm(-1).to(ScalarType.Float64);   // [F, L]
-        var share = (norms / norms.sum(1, keepdim: true)).t().contiguous().cpu().data<double>().ToArray();
-        var result = new double[Config.NLayers, Config.NLatents];
-        for (int l = 0; l < Config.NLayers; l++)
-            for (int f = 0; f < Config.NLatents; f++) result[l, f] = share[l * Config.NLatents + f];
-        return result;
-    }
+    /// <summary>Each latent's share of its decoder norm per layer (<see cref="DecoderSlices.NormShare"/>). // [L, F] float64</summary>
+    public double[,] DecoderNormShare() => DecoderSlices.NormShare(Decoder, Config.NLayers);
 
     /// <summary>Writes <see cref="CrosscoderCheckpoint"/>'s files.</summary>
     public void Save(string folder) => CrosscoderCheckpoint.Save(this, folder);

@@ -47,6 +47,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var final = observer.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
             done => prepared.Trainer.Fit(prepared.Training.Batches, prepared.Start, prepared.Validation, resume, p => { last = p; done(p.Tokens); }),
             () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
+        observer.Notice($"time: {prepared.Trainer.Timings.Summary()} ({MlsaeTrainer.TimingsFile})");
         return Finish(prepared, final);
     }
 

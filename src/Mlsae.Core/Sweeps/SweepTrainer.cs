@@ -1,6 +1,7 @@
 using Mlsae.Data;
 using Mlsae.Evaluation;
 using Mlsae.Hub;
+using Mlsae.IO;
 using Mlsae.Models;
 using Mlsae.Runs;
 using Mlsae.Training;
@@ -25,7 +26,9 @@ public sealed record SweepMemberOutcome(SweepMember Member, Run Run, TrainOutcom
 /// at a time). Each member is a normal run folder (<c>&lt;sweep&gt;/&lt;kind&gt;-x&lt;e&gt;-k&lt;k&gt;</c>)
 /// that ends exactly as the same run trained alone: same batches, same inputs, same seed. The sweep
 /// resumes as a whole: members checkpoint at the same steps, and one killed between two members'
-/// checkpoints is brought level by feeding only the members that are behind.
+/// checkpoints is brought level by feeding only the members that are behind. Each member's
+/// <c>timings.json</c> splits its own time; the shared data wait and transformer forward are
+/// counted in the first member's.
 /// </summary>
 public sealed class SweepTrainer(ModelSession model, Func<HubClient> hub, IRunObserver observer)
 {
@@ -61,6 +64,7 @@ public sealed class SweepTrainer(ModelSession model, Func<HubClient> hub, IRunOb
                     continue;
                 }
                 var final = sessions[i].End();
+                ResultJson.Write(run.PathOf(MlsaeTrainer.TimingsFile), prepared.Trainer.Timings.ToJson(final.Tokens - sessions[i].StartTokens));
                 outcomes.Add(new SweepMemberOutcome(member, run, trainer.Finish(prepared, final), null, parameters, active));
             }
             return outcomes;
@@ -87,7 +91,7 @@ public sealed class SweepTrainer(ModelSession model, Func<HubClient> hub, IRunOb
         observer.Progress("sweep", total, "batches", done =>
         {
             done(index);
-            foreach (var batch in batches)
+            foreach (var batch in source.Trainer.Timings.TimeWaits(Prefetch.Ahead(batches, MlsaeTrainer.PrefetchBatches)))
             {
                 var due = Enumerable.Range(0, sessions.Count).Where(i => failures[i] is null && !sessions[i].Finished && sessions[i].State.Batches == index).ToList();
                 if (due.Count == 0 && Enumerable.Range(0, sessions.Count).All(i => failures[i] is not null || sessions[i].Finished)) break;

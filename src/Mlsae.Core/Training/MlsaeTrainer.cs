@@ -63,17 +63,29 @@ public sealed class MlsaeTrainer
     {
         using var session = Begin(validation, resume, start, progress);
         var opened = resume && session.State.Position is null ? batches(start).Skip(checked((int)session.State.Batches)) : batches(session.State.Position);
-        foreach (var batch in opened)
+        foreach (var batch in Timings.TimeWaits(Prefetch.Ahead(opened, PrefetchBatches)))
         {
             if (session.Finished) break;
             using var scope = NewDisposeScope();
             session.Consume(batch, session.TakesNext ? Inputs(batch) : null);
         }
-        return session.End();
+        var final = session.End();
+        if (parallel.Writes()) ResultJson.Write(Path.Combine(runDir, TimingsFile), Timings.ToJson(final.Tokens - session.StartTokens));
+        return final;
     }
 
+    /// <summary>Batches the background producer may hold ready: enough to hide a slow read, few
+    /// enough that their token ids stay small beside one batch's activations.</summary>
+    public const int PrefetchBatches = 4;
+
+    /// <summary>Where the time of <see cref="Fit"/> went, written beside the metrics.</summary>
+    public const string TimingsFile = "timings.json";
+
+    /// <summary>Where this trainer's time went (data and transformer included when it ran them).</summary>
+    public TrainTimings Timings { get; } = new();
+
     /// <summary>This rank's coder inputs for <paramref name="batch"/>: one transformer forward. // [L, B, T, D]</summary>
-    public Tensor Inputs(TokenBatch batch) => stream.Forward(stream.Tokens(batch.Sequences));
+    public Tensor Inputs(TokenBatch batch) => Timings.Time("transformer", () => stream.Forward(stream.Tokens(batch.Sequences)));
 
     /// <summary>
     /// Starts (or, with <paramref name="resume"/>, continues from the saved state) a run that the
@@ -112,7 +124,11 @@ public sealed class MlsaeTrainer
             IReadOnlyList<TokenBatch> validation, Action<TrainProgress>? progress)
         {
             (this.trainer, this.adam, this.aggregate, State, this.validation, this.progress) = (trainer, adam, aggregate, state, validation, progress);
+            StartTokens = state.Tokens;
         }
+
+        /// <summary>The tokens consumed before this session began (a resumed run's).</summary>
+        public long StartTokens { get; }
 
         /// <summary>Where the run stands: optimizer steps, batches, sequences and tokens consumed, and the data position.</summary>
         public TrainingState State { get; private set; }
@@ -156,12 +172,20 @@ public sealed class MlsaeTrainer
     {
         using var scope = NewDisposeScope();
         if (first) sae.InitializeFromFirstBatch(inputs);
-        using var output = sae.Forward(inputs, training: true);
-        using var loss = sae.Loss(inputs, output);
+        var (output, loss) = Timings.Time("sae_forward", () =>
+        {
+            var output = sae.Forward(inputs, training: true);
+            return (output, sae.Loss(inputs, output));
+        });
+        using var _output = output;
+        using var _loss = loss;
         double totalValue = loss.Total.item<float>();
         if (!double.IsFinite(totalValue)) throw Diverged(totalValue, step, inputs);
-        (loss.Total / options.Optimizer.AccumulateGradBatches).backward();
-        sae.AfterBackward();
+        Timings.Time("backward", () =>
+        {
+            (loss.Total / options.Optimizer.AccumulateGradBatches).backward();
+            sae.AfterBackward();
+        });
         using var _ = no_grad();
         // The reference's DeadLatents in training_step: this batch's selections against its B·T tokens.
         var selections = SparsityMetrics.Selections(output.TopK.Indices, sae.NLatents);
@@ -207,11 +231,14 @@ public sealed class MlsaeTrainer
     TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<TokenBatch> validation,
         Stopwatch clock, Action<TrainProgress>? progress)
     {
-        SumOverRanks();
-        sae.BeforeStep();
-        adam.StepOnce();
-        sae.AfterStep();
-        adam.ZeroGrad();
+        Timings.Time("update", () =>
+        {
+            SumOverRanks();
+            sae.BeforeStep();
+            adam.StepOnce();
+            sae.AfterStep();
+            adam.ZeroGrad();
+        });
         state = state with { Step = state.Step + 1 };
         progress?.Invoke(new TrainProgress(state.Step, options.TotalSteps, state.Tokens, options.TotalBatches * options.TokensPerBatch,
             aggregate.Empty ? double.NaN : aggregate.Loss, aggregate.Empty ? double.NaN : aggregate.FvuMean, aggregate.Dead));
@@ -222,11 +249,11 @@ public sealed class MlsaeTrainer
         }
         if (options.Runtime.ValEvery > 0 && state.Step % options.Runtime.ValEvery == 0 && validation.Count > 0)
         {
-            var val = ValidateDuringTraining(validation);
+            var val = Timings.Time("validation", () => ValidateDuringTraining(validation));
             LastValidation = (state.Step, val);
             if (parallel.Writes()) AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
         }
-        if (state.Step % options.Runtime.CheckpointEvery == 0) Checkpoint(state, adam, aggregate);
+        if (state.Step % options.Runtime.CheckpointEvery == 0) Timings.Time("checkpoint", () => Checkpoint(state, adam, aggregate));
         return state;
     }
 

@@ -9,9 +9,10 @@ namespace Mlsae.Interop;
 /// <item>sparsify names a module of the HF base model (<c>gpt_neox</c>) and hooks its output:
 /// <c>layers.{l}</c> is block l's output, layer l. <c>layers.{l}.attention</c> and
 /// <c>layers.{l}.mlp</c> are sub-block outputs and <c>embed_in</c> the embedding, none of them a
-/// layer here. Before July 2024 it named folders <c>layer_{i}</c> after HF
-/// <c>hidden_states[i]</c>, the stream <em>entering</em> block i: layer i − 1, and <c>layer_0</c>
-/// the embedding output.</item>
+/// layer here. Before July 2024 it named folders <c>layer_{i}</c>, whose meaning changed between
+/// builds (HF <c>hidden_states[1:][i]</c>, block i's output, in May 2024; <c>hidden_states[:-1][i]</c>,
+/// the stream entering block i, from June; for a while an index into the trained layers), so such
+/// a name is refused: the folder must be renamed <c>layers.{l}</c> for the block output it holds.</item>
 /// <item>SAELens names TransformerLens hooks: <c>blocks.{l}.hook_resid_post</c> is layer l;
 /// <c>blocks.{l}.hook_resid_pre</c> is block l's input, layer l − 1 (block 0's is the embedding
 /// output); <c>hook_resid_mid</c> and the rest are not block outputs. SAEs trained through its
@@ -66,7 +67,8 @@ public static partial class HookpointNames
     static (int? Index, int Offset, string? NotALayer) ParseSparsify(string name)
     {
         if (SparsifyBlock().Match(name) is { Success: true } m) return (Index(m), 0, null);
-        if (SparsifyLegacy().Match(name) is { Success: true } legacy) return (Index(legacy), -1, null);
+        if (SparsifyLegacy().IsMatch(name))
+            return (null, 0, "a pre-July-2024 sparsify folder name, whose layer changed between its builds (block i's output in May 2024, the stream entering block i from June); rename the folder layers.{l} after the block output it holds");
         if (SparsifySub().Match(name) is { Success: true } sub)
             return (Index(sub), 0, $"the output of block {sub.Groups[1].Value}'s {sub.Groups[2].Value} sub-module, not the residual stream");
         if (name == "embed_in") return (0, -1, null);
@@ -90,9 +92,9 @@ public static partial class HookpointNames
 
     static int? Index(Match m) => int.TryParse(m.Groups[1].Value, System.Globalization.NumberStyles.None, null, out int i) ? i : null;
 
-    [GeneratedRegex(@"^layers\.([0-9]+)\z")] private static partial Regex SparsifyBlock();
-    [GeneratedRegex(@"^layer_([0-9]+)\z")] private static partial Regex SparsifyLegacy();
-    [GeneratedRegex(@"^layers\.([0-9]+)\.(attention|mlp)\z")] private static partial Regex SparsifySub();
-    [GeneratedRegex(@"^blocks\.([0-9]+)\.(.+)\z")] private static partial Regex TlHook();
-    [GeneratedRegex(@"^gpt_neox\.layers\.([0-9]+)\z")] private static partial Regex HfProxyBlock();
+    [GeneratedRegex(@"^layers\.(0|[1-9][0-9]*)\z")] private static partial Regex SparsifyBlock();
+    [GeneratedRegex(@"^layer_[0-9]+\z")] private static partial Regex SparsifyLegacy();
+    [GeneratedRegex(@"^layers\.(0|[1-9][0-9]*)\.(attention|mlp)\z")] private static partial Regex SparsifySub();
+    [GeneratedRegex(@"^blocks\.(0|[1-9][0-9]*)\.(.+)\z")] private static partial Regex TlHook();
+    [GeneratedRegex(@"^gpt_neox\.layers\.(0|[1-9][0-9]*)\z")] private static partial Regex HfProxyBlock();
 }

@@ -94,8 +94,7 @@ public static class SparsifyFormat
         for (int i = 0; i < list.Count; i++) Save(list[i], Path.Combine(root, names[i]));
     }
 
-    // A block output gets sparsify's modern name (a legacy layer_{i} folder is renamed); another
-    // sparsify hookpoint (layers.3.mlp) keeps its own.
+    // A block output gets sparsify's name of it; another sparsify hookpoint (layers.3.mlp) keeps its own.
     static string Hookpoint(ExternalSaeConfig config, string root)
     {
         if (config.Hookpoint is null) throw new MlsaeException($"{root}: an SAE without a hookpoint cannot be placed in a sparsify run folder");

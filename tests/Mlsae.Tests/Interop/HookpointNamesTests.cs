@@ -9,7 +9,6 @@ public class HookpointNamesTests
     [Theory]
     [InlineData(ExternalSaeFormat.Sparsify, "layers.0", 0)]
     [InlineData(ExternalSaeFormat.Sparsify, "layers.5", 5)]
-    [InlineData(ExternalSaeFormat.Sparsify, "layer_3", 2)]          // pre-July-2024: hidden_states[3], entering block 3
     [InlineData(ExternalSaeFormat.SaeLens, "blocks.5.hook_resid_post", 5)]
     [InlineData(ExternalSaeFormat.SaeLens, "blocks.3.hook_resid_pre", 2)]
     [InlineData(ExternalSaeFormat.SaeLens, "gpt_neox.layers.4", 4)] // SAELens's HF proxy names modules
@@ -23,9 +22,10 @@ public class HookpointNamesTests
     [InlineData(ExternalSaeFormat.Sparsify, "layers.2.mlp", "the output of block 2's mlp sub-module")]
     [InlineData(ExternalSaeFormat.Sparsify, "layers.2.attention", "the output of block 2's attention sub-module")]
     [InlineData(ExternalSaeFormat.Sparsify, "embed_in", "the embedding output")]
-    [InlineData(ExternalSaeFormat.Sparsify, "layer_0", "the embedding output")]
+    [InlineData(ExternalSaeFormat.Sparsify, "layer_3", "a pre-July-2024 sparsify folder name, whose layer changed between its builds")]
     [InlineData(ExternalSaeFormat.Sparsify, "layers.٣", "not a residual-stream hookpoint")]   // a non-ASCII digit
     [InlineData(ExternalSaeFormat.Sparsify, "layers.3\n", "not a residual-stream hookpoint")]
+    [InlineData(ExternalSaeFormat.Sparsify, "layers.03", "not a residual-stream hookpoint")]   // no module is named so
     [InlineData(ExternalSaeFormat.Sparsify, "blocks.3.hook_resid_post", "not a residual-stream hookpoint this tool knows (expected layers.{l})")]
     [InlineData(ExternalSaeFormat.SaeLens, "blocks.0.hook_resid_pre", "the embedding output")]
     [InlineData(ExternalSaeFormat.SaeLens, "hook_embed", "the embedding output")]

@@ -104,10 +104,10 @@ public class SparsifyFormatTests
         using (var one = ExternalSaeSet.Load(run, layers: [1])) Assert.Equal(new[] { 1 }, one.Layers);
         var e = Assert.Throws<MlsaeException>(() => ExternalSaeSet.Load(run, layers: [3]).Dispose());
         Assert.Equal($"{run}: no SAE on layer 3 (layers here: 0, 1)", e.Message);
-        // The pre-July-2024 name of the stream entering block 1 is also layer 0.
-        w.WriteSparsify(Path.Combine(run, "layer_1"), ExternalSaeFiles.SparsifyCfg(D, F / D, K));
+        // Two folders on one layer: a SAELens SAE on the stream entering block 1 beside sparsify's layers.0.
+        w.WriteSaeLens(Path.Combine(run, "resid_pre_1"), ExternalSaeFiles.SaeLens6Cfg(D, F, K, hook: "blocks.1.hook_resid_pre"));
         e = Assert.Throws<MlsaeException>(() => ExternalSaeSet.Load(run).Dispose());
-        Assert.Equal($"{run}: two SAEs on layer 0: layer_1 and layers.0", e.Message);
+        Assert.Equal($"{run}: two SAEs on layer 0: layers.0 and resid_pre_1", e.Message);
     }
 
     [Fact]

@@ -84,8 +84,18 @@ public sealed class MlsaeTrainer
     /// <summary>Where this trainer's time went (data and transformer included when it ran them).</summary>
     public TrainTimings Timings { get; } = new();
 
-    /// <summary>This rank's coder inputs for <paramref name="batch"/>: one transformer forward. // [L, B, T, D]</summary>
-    public Tensor Inputs(TokenBatch batch) => Timings.Time("transformer", () => stream.Forward(stream.Tokens(batch.Sequences)));
+    /// <summary>
+    /// This rank's coder inputs for <paramref name="batch"/>: one transformer forward in inference
+    /// mode (no autograd bookkeeping at all, not even version counters), then one copy out of it,
+    /// since inference tensors cannot be saved for the coder's backward. // [L, B, T, D]
+    /// </summary>
+    public Tensor Inputs(TokenBatch batch) => Timings.Time("transformer", () =>
+    {
+        using var scope = NewDisposeScope();
+        Tensor hidden;
+        using (inference_mode()) hidden = stream.Forward(stream.Tokens(batch.Sequences));
+        return hidden.clone().MoveToOuterDisposeScope();
+    });
 
     /// <summary>
     /// Starts (or, with <paramref name="resume"/>, continues from the saved state) a run that the

@@ -46,6 +46,7 @@ public static class TrainCommand
         var noSkip = CommonOptions.NoSkipSpecialTokens();
         var allowNonFinite = CommonOptions.AllowNonFiniteWeights();
         var lens = new TunedLensOptions(withQuirks: false);
+        var activations = new ActivationCacheOptions();
         var command = new Command("train", "Train a multi-layer SAE on a language model's residual stream")
         {
             model, revision, layers, valData, valBatches, output, resume, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
@@ -53,6 +54,7 @@ public static class TrainCommand
         };
         data.AddTo(command);
         lens.AddTo(command);
+        activations.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             var runDir = parse.GetValue(output)!;
@@ -62,7 +64,8 @@ public static class TrainCommand
             using var runLock = RunLock.Acquire(runDir);
             if (!resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
                 throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
-            var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, console).Validate();
+            using var cache = resuming ? activations.Reopen(parse, Run.Open(runDir).Options, runDir) : activations.Open(parse);
+            var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, console, cache).Validate();
             var hub = CliHub.Lazy(console);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             var tuned = OpenLens(parse, options, resuming, hub, dev);
@@ -70,6 +73,7 @@ public static class TrainCommand
             using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(layers),
                 dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
                 allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
+            cache?.AttachTo(model, options.Data.MaxLength);
             var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
             bool resumeState = resuming && run.HasState;
             if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
@@ -102,12 +106,12 @@ public static class TrainCommand
         }
 
         // A new run's options: the flags given, and for the embedded model its own defaults for every flag left out.
-        TrainOptions Options(ParseResult parse, CliConsole console)
+        TrainOptions Options(ParseResult parse, CliConsole console, Mlsae.Activations.Cache.ActivationCache? cache)
         {
             int auxkValue = parse.GetValue(auxk);
             if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");
-            var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
-            var dataName = EmbeddedDefaults.Data(parse.GetValue(data.Data), console);
+            var modelName = EmbeddedDefaults.Model(parse.GetValue(model) ?? cache?.Index.Model, console);
+            var dataName = EmbeddedDefaults.Data(parse.GetValue(data.Data) ?? cache?.Index.Data.Data, console);
             var tuned = new EmbeddedRunChoice(parse, modelName == EmbeddedModel.Name);
             var d = EmbeddedModel.RunDefaults;
             var options = new TrainOptions
@@ -143,7 +147,7 @@ public static class TrainCommand
                 },
             };
             if (tuned.Replaced.Count > 0) console.Notice($"embedded run defaults: {string.Join(", ", tuned.Replaced)}");
-            return options;
+            return cache is null ? options : ActivationCacheOptions.Configure(parse, options, cache);
         }
     }
 }

@@ -75,8 +75,8 @@ public sealed class ActivationCache : ICachedHiddenStates, IDisposable
     public static string NormalizeData(DataSource source) => source.IsLocal ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(source.Data)) : source.Data;
 
     /// <summary>
-    /// Checks that <paramref name="session"/> reads what the cache holds (the same model and files,
-    /// layers the cache stores, <paramref name="maxLength"/> its max_length; each mismatch an error
+    /// Checks that <paramref name="session"/> reads what the cache holds (the same model and files in
+    /// the same compute dtype, layers the cache stores, <paramref name="maxLength"/> its max_length; each mismatch an error
     /// naming both sides and the cache) and makes its stream read from the cache, which it then owns.
     /// </summary>
     public void AttachTo(ModelSession session, int maxLength)
@@ -87,6 +87,8 @@ public sealed class ActivationCache : ICachedHiddenStates, IDisposable
             throw new MlsaeException($"--model: the files of {session.Name} (fingerprint {fingerprint[..12]}) are not those the cache in {Folder} was written from (fingerprint {Index.ModelFingerprint[..12]})");
         if (session.Model.Config.HiddenSize != Index.HiddenSize)
             throw new MlsaeException($"--model: {session.Name} has hidden_size {session.Model.Config.HiddenSize}, the cache in {Folder} holds {Index.HiddenSize}-dimensional vectors");
+        if (DTypes.Name(session.Model.DType) != Index.ModelDType)
+            throw new MlsaeException($"--dtype: {session.Name} runs in {DTypes.Name(session.Model.DType)}, but the cache in {Folder} was computed in {Index.ModelDType}");
         if (session.Layers.Except(Index.Layers).Any())
             throw new MlsaeException($"--layers: [{string.Join(", ", session.Layers)}] asked, but the cache in {Folder} holds layers [{string.Join(", ", Index.Layers)}]");
         CheckMaxLength(maxLength);

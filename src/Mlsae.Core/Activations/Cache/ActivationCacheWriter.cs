@@ -40,7 +40,8 @@ public static class ActivationCacheWriter
             {
                 foreach (var batch in source.Batches(index.Shards.Count > 0 ? index.Shards[^1].Next : null).Take(checked((int)Math.Min(int.MaxValue, index.TotalBatches - done))))
                 {
-                    buffer ??= new ShardBuffer(index, batch.Sequences[0].Length);
+                    // A budget below one shard needs no full-size buffer.
+                    buffer ??= new ShardBuffer(index, batch.Sequences[0].Length, (int)Math.Min(settings.SequencesPerShard, (index.TotalBatches - done) * settings.BatchSize));
                     using (var scope = NewDisposeScope())
                     using (no_grad())
                     {
@@ -123,7 +124,7 @@ public static class ActivationCacheWriter
     }
 
     /// <summary>One shard's vectors, token ids, indices and positions, filled batch by batch. The
-    /// tensor is allocated once at full size and reused for every shard.</summary>
+    /// tensor is allocated once (a shard, or the budget when that is smaller) and reused for every shard.</summary>
     sealed class ShardBuffer : IDisposable
     {
         readonly Tensor hidden;                 // [L, S, T, D] storage dtype
@@ -132,13 +133,13 @@ public static class ActivationCacheWriter
         readonly DataPosition[] positions;
         readonly ActivationCacheIndex index;
 
-        public ShardBuffer(ActivationCacheIndex index, int sequenceLength)
+        public ShardBuffer(ActivationCacheIndex index, int sequenceLength, int capacity)
         {
             if (index.SequenceLength is int known && known != sequenceLength)
                 throw new MlsaeException($"--data: sequences of {sequenceLength} tokens, but the cache being resumed holds sequences of {known}");
             this.index = index;
             SequenceLength = sequenceLength;
-            int s = index.SequencesPerShard;
+            int s = capacity;
             hidden = empty([index.Layers.Length, s, sequenceLength, index.HiddenSize], DTypes.Parse(index.StorageDType));
             tokens = new long[s][];
             indices = new long[s];
@@ -177,7 +178,7 @@ public static class ActivationCacheWriter
             for (int i = 0; i < Count; i++) tokens[i].CopyTo(flat, i * (long)SequenceLength);
             var tensors = new Dictionary<string, Tensor>
             {
-                [CacheShardFile.Hidden] = Count == index.SequencesPerShard ? hidden : hidden.narrow(1, 0, Count),
+                [CacheShardFile.Hidden] = Count == hidden.shape[1] ? hidden : hidden.narrow(1, 0, Count),
                 [CacheShardFile.TokenIds] = tensor(flat, [Count, SequenceLength]),
                 [CacheShardFile.Indices] = tensor(indices.AsSpan(0, Count).ToArray(), [Count]),
             };

@@ -144,6 +144,11 @@ public class ActivationCacheRoundTripTests
         Assert.Contains("max_length 32", length);
         Assert.Contains(cache, length);
 
+        Assert.Contains("--model-dtype: bfloat16 asked", Fails(TinyRun.TrainArgs(data, run, 2, "--activations", cache, "--model-dtype", "bfloat16")));
+        var dtype = Fails("resid-cos-sim", "--activations", cache, "--dtype", "bfloat16", "--out", Path.Combine(Fixtures.TempDir(), "cos.json"));
+        Assert.Contains("runs in bfloat16", dtype);
+        Assert.Contains("computed in float32", dtype);
+
         var other = Path.Combine(Fixtures.TempDir(), "other-model");
         Assert.Equal(0, CliRunner.Run("create-model", "--out", other, "--layers", "2", "--d-model", "32", "--heads", "4", "--vocab", "128", "--seed", "6").ExitCode);
         var model = Fails(TinyRun.TrainArgs(data, run, 2, "--activations", cache, "--model", other));

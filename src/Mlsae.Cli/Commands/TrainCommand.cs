@@ -30,7 +30,8 @@ public static class TrainCommand
             using var runLock = RunLock.Acquire(runDir);
             if (!resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
                 throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
-            var options = resuming ? Run.Open(runDir).Options.Validate() : flags.Options(parse, console).Validate();
+            using var cache = resuming ? flags.Activations.Reopen(parse, Run.Open(runDir).Options, runDir) : flags.Activations.Open(parse);
+            var options = resuming ? Run.Open(runDir).Options.Validate() : flags.Options(parse, console, cache: cache).Validate();
             var hub = CliHub.Lazy(console);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             var tuned = OpenLens(parse, options, resuming, hub, dev);
@@ -38,6 +39,7 @@ public static class TrainCommand
             using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(flags.Layers),
                 dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
                 allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
+            cache?.AttachTo(model, options.Data.MaxLength);
             var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
             bool resumeState = resuming && run.HasState;
             if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");

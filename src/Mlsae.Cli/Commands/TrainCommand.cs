@@ -16,48 +16,11 @@ public static class TrainCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(CliConsole console)
     {
-        var model = CommonOptions.Model();
-        var revision = CommonOptions.Revision();
-        var layers = CommonOptions.Layers();
-        var data = new DataOptions();
-        var valData = new Option<string?>("--val-data") { Description = "Validation data (default: the first --val-batches batches of --data, held out from training)" };
-        var valBatches = new Option<int>("--val-batches") { Description = "Batches per validation", DefaultValueFactory = _ => 4 };
+        var flags = new TrainFlags();
         var output = new Option<string>("--out") { Description = "Run folder", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the interrupted run in --out (its run.json gives every other argument)" };
-        var kind = new Option<string>("--kind")
-        {
-            Description = "Sparse coder: mlsae (one TopK SAE shared by all layers), per-layer (one TopK SAE per layer), crosscoder (one latent vector per token for all layers)",
-            DefaultValueFactory = _ => SparseCoderFactory.Mlsae,
-        };
-        var expansion = new Option<int>("--expansion-factor") { Description = "Latents per input dimension", DefaultValueFactory = _ => 16 };
-        var k = new Option<int>("-k", "--k") { Description = "Latents kept per vector (TopK); a crosscoder's per token, L × the default when left out", DefaultValueFactory = _ => 32 };
-        var auxk = new Option<int>("--auxk") { Description = "Dead latents in the AuxK loss (0 disables AuxK)", DefaultValueFactory = _ => 256 };
-        var auxkCoef = new Option<double>("--auxk-coef") { Description = "AuxK loss coefficient", DefaultValueFactory = _ => 1.0 / 32 };
-        var deadTokens = new Option<long>("--dead-tokens-threshold") { Description = "Tokens without firing after which a latent is dead", DefaultValueFactory = _ => 10_000_000 };
-        var deadThreshold = new Option<double>("--dead-threshold") { Description = "Activation above which a latent fires", DefaultValueFactory = _ => 1e-3 };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-4 };
-        var batchSize = new Option<int>("--batch-size") { Description = "Sequences per batch", DefaultValueFactory = _ => 1 };
-        var accumulate = new Option<int>("--accumulate-grad-batches") { Description = "Batches per optimizer step", DefaultValueFactory = _ => 64 };
-        var maxTokens = new Option<long>("--max-tokens") { Description = "Tokens to train on", DefaultValueFactory = _ => 1_000_000_000 };
-        var seed = new Option<long>("--seed") { Description = "Seed of the autoencoder's initialization", DefaultValueFactory = _ => 0 };
-        var logEvery = new Option<int>("--log-every") { Description = "Optimizer steps between metrics.jsonl lines", DefaultValueFactory = _ => 1 };
-        var valEvery = new Option<int>("--val-every") { Description = "Optimizer steps between validations (0: only at the end)", DefaultValueFactory = _ => 50 };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Optimizer steps between resumable checkpoints", DefaultValueFactory = _ => 10 };
-        var noStandardize = new Option<bool>("--no-standardize") { Description = "Do not standardize input vectors" };
-        var quirks = new Option<bool>("--reference-quirks") { Description = "Reproduce the reference exactly: AuxK error in raw space with the bias, dead latents counted in forward calls against a threshold in optimizer steps, bias initialized from raw inputs" };
-        var device = CommonOptions.Device();
-        var dtype = CommonOptions.DType();
-        var modelDType = new Option<string?>("--model-dtype") { Description = "Compute dtype of the transformer forward when it differs from --dtype (float32, bfloat16, float16)" };
-        var noSkip = CommonOptions.NoSkipSpecialTokens();
-        var allowNonFinite = CommonOptions.AllowNonFiniteWeights();
-        var lens = new TunedLensOptions(withQuirks: false);
-        var command = new Command("train", "Train a sparse coder (an MLSAE, per-layer SAEs or a crosscoder: --kind) on a language model's residual stream")
-        {
-            model, revision, layers, valData, valBatches, output, resume, kind, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
-            batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, modelDType, noSkip, allowNonFinite,
-        };
-        data.AddTo(command);
-        lens.AddTo(command);
+        var command = new Command("train", "Train a sparse coder (an MLSAE, per-layer SAEs or a crosscoder: --kind) on a language model's residual stream") { output, resume };
+        flags.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
             var runDir = parse.GetValue(output)!;
@@ -67,14 +30,16 @@ public static class TrainCommand
             using var runLock = RunLock.Acquire(runDir);
             if (!resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
                 throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
-            var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, console).Validate();
+            using var cache = resuming ? flags.Activations.Reopen(parse, Run.Open(runDir).Options, runDir) : flags.Activations.Open(parse);
+            var options = resuming ? Run.Open(runDir).Options.Validate() : flags.Options(parse, console, cache: cache).Validate();
             var hub = CliHub.Lazy(console);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             var tuned = OpenLens(parse, options, resuming, hub, dev);
             if (tuned is not null && !resuming) options = options with { Autoencoder = options.Autoencoder with { TunedLens = tuned.Reference } };
-            using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(layers),
+            using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(flags.Layers),
                 dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
                 allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
+            cache?.AttachTo(model, options.Data.MaxLength);
             if (!resuming) options = WithKindK(parse, options, model.Layers.Length, console);
             var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
             bool resumeState = resuming && run.HasState;
@@ -97,16 +62,21 @@ public static class TrainCommand
         TrainOptions WithKindK(ParseResult parse, TrainOptions options, int layerCount, CliConsole console)
         {
             var a = options.Autoencoder;
-            if (!EmbeddedDefaults.Implicit(parse, k) || a.Kind != SparseCoderFactory.Crosscoder) return options;
+            if (!EmbeddedDefaults.Implicit(parse, flags.K) || a.Kind != SparseCoderFactory.Crosscoder) return options;
             int chosen = SparseCoderFactory.DefaultK(a.Kind, a.K, layerCount);
             console.Notice($"-k: a crosscoder's k counts a token's codes across its {layerCount} layers; using {layerCount} × {a.K} = {chosen} (as many active codes per token as the MLSAE's k {a.K} at every layer)");
             return options with { Autoencoder = a with { K = chosen } };
         }
 
+        // The checkpoint's files, as the kind lays them out.
+        static string CheckpointFiles(TrainOptions options) => options.Autoencoder.Kind == SparseCoderFactory.PerLayer
+            ? $"config.json, {string.Join(", ", (options.Model.Layers ?? []).Select(l => $"layer-{l}/"))}"
+            : "config.json, model.safetensors";
+
         // The lens a new run is given, or the one a resumed run recorded (which it keeps: its SAE lives in that lens's space).
         Mlsae.Lens.TunedLens? OpenLens(ParseResult parse, TrainOptions options, bool resuming, Func<HubClient> hub, TorchSharp.torch.Device dev)
         {
-            var given = parse.GetValue(lens.TunedLens);
+            var given = parse.GetValue(flags.Lens.TunedLens);
             var recorded = options.Autoencoder.TunedLens;
             if (!resuming) return given is null ? null : TunedLensSource.Open(given, options.Model.Name, hub, dev);
             if (given is not null)
@@ -116,56 +86,6 @@ public static class TrainCommand
                     throw new MlsaeException($"--tuned-lens: the run in {parse.GetValue(output)} was started {(recorded is null ? "without a lens" : $"with the lens {recorded}")}; a resumed run keeps its own");
             }
             return recorded is null ? null : TunedLensSource.OpenRecorded(recorded, options.Model.Name, hub, dev);
-        }
-
-        // The checkpoint's files, as the kind lays them out.
-        static string CheckpointFiles(TrainOptions options) => options.Autoencoder.Kind == SparseCoderFactory.PerLayer
-            ? $"config.json, {string.Join(", ", (options.Model.Layers ?? []).Select(l => $"layer-{l}/"))}"
-            : "config.json, model.safetensors";
-
-        // A new run's options: the flags given, and for the embedded model its own defaults for every flag left out.
-        TrainOptions Options(ParseResult parse, CliConsole console)
-        {
-            int auxkValue = parse.GetValue(auxk);
-            if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");
-            var modelName = EmbeddedDefaults.Model(parse.GetValue(model), console);
-            var dataName = EmbeddedDefaults.Data(parse.GetValue(data.Data), console);
-            var tuned = new EmbeddedRunChoice(parse, modelName == EmbeddedModel.Name);
-            var d = EmbeddedModel.RunDefaults;
-            var options = new TrainOptions
-            {
-                Model = new ModelOptions
-                {
-                    Name = modelName, Revision = parse.GetValue(revision)!, SkipSpecialTokens = !parse.GetValue(noSkip), DType = parse.GetValue(modelDType),
-                    AllowNonFiniteWeights = parse.GetValue(allowNonFinite),
-                },
-                Data = new TrainDataOptions
-                {
-                    Source = dataName, Split = parse.GetValue(data.Split)!, Revision = parse.GetValue(data.Revision)!, TextField = parse.GetValue(data.TextField)!,
-                    SkipBadLines = parse.GetValue(data.SkipBadLines), MaxDocumentBytes = data.Documents(parse).MaxDocumentBytes, Shard = data.ParseShard(parse) is { Count: > 1 } shard ? shard.ToString() : null,
-                    ValData = dataName == DataSource.Embedded ? tuned.Pick(valData, d.Data.ValData) : parse.GetValue(valData), ValBatches = tuned.Pick(valBatches, d.Data.ValBatches),
-                    MaxLength = tuned.Pick(data.MaxLength, d.Data.MaxLength), BatchSize = tuned.Pick(batchSize, d.Data.BatchSize),
-                },
-                Autoencoder = new AutoencoderOptions
-                {
-                    Kind = parse.GetValue(kind)!, ExpansionFactor = tuned.Pick(expansion, d.Autoencoder.ExpansionFactor), K = tuned.Pick(k, d.Autoencoder.K),
-                    AuxK = tuned.Pick(auxk, d.Autoencoder.AuxK ?? 0, auxkValue) switch { 0 => null, var a => a }, AuxKCoef = parse.GetValue(auxkCoef),
-                    DeadTokensThreshold = tuned.Pick(deadTokens, d.Autoencoder.DeadTokensThreshold), DeadThreshold = parse.GetValue(deadThreshold),
-                    Standardize = !parse.GetValue(noStandardize), Seed = parse.GetValue(seed), ReferenceQuirks = parse.GetValue(quirks), DType = parse.GetValue(dtype)!,
-                },
-                Optimizer = new OptimizerOptions
-                {
-                    Lr = tuned.Pick(lr, d.Optimizer.Lr), AccumulateGradBatches = tuned.Pick(accumulate, d.Optimizer.AccumulateGradBatches),
-                    MaxTokens = tuned.Pick(maxTokens, d.Optimizer.MaxTokens),
-                },
-                Runtime = new RuntimeOptions
-                {
-                    Device = parse.GetValue(device)!, LogEvery = tuned.Pick(logEvery, d.Runtime.LogEvery), ValEvery = tuned.Pick(valEvery, d.Runtime.ValEvery),
-                    CheckpointEvery = tuned.Pick(checkpointEvery, d.Runtime.CheckpointEvery),
-                },
-            };
-            if (tuned.Replaced.Count > 0) console.Notice($"embedded run defaults: {string.Join(", ", tuned.Replaced)}");
-            return options;
         }
     }
 }

@@ -1,4 +1,5 @@
-using Mlsae.Autoencoder;
+using Mlsae.Activations.Cache;
+using Mlsae.Coders;
 using Mlsae.Data;
 using Mlsae.Evaluation;
 using Mlsae.Hub;
@@ -16,7 +17,7 @@ public sealed record TrainOutcome(TrainingState State, EvalResult? Eval, bool Da
 
 /// <summary>
 /// Runs a whole training experiment in a run folder: the training stream and its held-out
-/// validation batches from one batch source, the MLSAE, the trainer (resumable), then eval.json,
+/// validation batches from one batch source, the sparse coder of the run's kind, the trainer (resumable), then eval.json,
 /// summary.md and the analyses of <see cref="RunAnalyses"/>. The CLI parses options into a
 /// <see cref="TrainOptions"/> and calls this; a server or a library user calls the same.
 /// </summary>
@@ -40,21 +41,54 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
     /// <summary>Trains (continuing the saved state when <paramref name="resume"/>), validates and analyses.</summary>
     public TrainOutcome Train(bool resume)
     {
+        using var prepared = Prepare(resume);
+        var options = run.Options;
+        TrainProgress? last = null;
+        var final = observer.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
+            done => prepared.Trainer.Fit(prepared.Training.Batches, prepared.Start, prepared.Validation, resume, p => { last = p; done(p.Tokens); }),
+            () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
+        observer.Notice($"time: {prepared.Trainer.Timings.Summary()} ({MlsaeTrainer.TimingsFile})");
+        return Finish(prepared, final);
+    }
+
+    /// <summary>A run ready to train: its streams, its coder and its trainer (which a sweep drives
+    /// together with the other members' on one transformer pass per batch).</summary>
+    public sealed record Prepared(BatchSource Training, DataPosition? Start, IReadOnlyList<TokenBatch> Validation, ISparseCoder Sae, MlsaeTrainer Trainer) : IDisposable
+    {
+        /// <inheritdoc />
+        public void Dispose() => Sae.Dispose();
+    }
+
+    /// <summary>Opens the streams and builds the coder and its trainer, announcing the run in one line.</summary>
+    public Prepared Prepare(bool resume, IDataParallel? parallel = null)
+    {
         var options = run.Options;
         if (resume && !run.HasState) throw new MlsaeException($"--resume: {TrainingState.PathIn(run.Folder)} not found (the run has no checkpoint yet)");
         var (training, start, validation) = Streams(options);
         int dModel = model.Model.Config.HiddenSize;
         SparseCoderFactory.CheckMemory(options, dModel, model.Layers.Length);
-        using var sae = SparseCoderFactory.Create(options, dModel, model.Layers, model.Model.Device);
-        var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder);
-        observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {options.Autoencoder.Kind}, {sae.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {sae.K}, "
-            + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
-        TrainProgress? last = null;
-        var final = observer.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
-            done => trainer.Fit(training.Batches, start, validation, resume, p => { last = p; done(p.Tokens); }),
-            () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
+        var sae = SparseCoderFactory.Create(options, dModel, model.Layers, model.Model.Device);
+        try
+        {
+            var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder, parallel);
+            observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {options.Autoencoder.Kind}, {sae.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {sae.K}, "
+                + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
+            return new Prepared(training, start, validation, sae, trainer);
+        }
+        catch
+        {
+            sae.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>After training: eval.json and summary.md from the held-out validation batches, and the analyses.</summary>
+    public TrainOutcome Finish(Prepared prepared, TrainingState final)
+    {
+        var options = run.Options;
+        var (sae, validation, trainer) = (prepared.Sae, prepared.Validation, prepared.Trainer);
         bool ranOut = final.Batches < options.TotalBatches;
-        if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({training.Report.Summary()})");
+        if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({prepared.Training.Report.Summary()})");
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
         var analyses = new RunAnalyses(model.Layers.Length, sae, validation);
         EvalResult result;
@@ -86,7 +120,9 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var documents = new DocumentOptions(options.Data.TextField, options.Data.SkipBadLines, options.Data.MaxDocumentBytes);
         BatchSource Open(string data, string split, Shard shard) => new(new DataSource(data, split, options.Data.Revision), documents,
             options.Data.MaxLength, options.Data.BatchSize, shard, () => model.Tokenizer, hub);
-        var training = Open(options.Data.Source, options.Data.Split, Shard.Parse(options.Data.Shard));
+        var training = options.Data.Activations is { } cached
+            ? ActivationCache.AttachedTo(model, cached).Source(options.Data.BatchSize, Shard.Parse(options.Data.Shard), () => model.Tokenizer)
+            : Open(options.Data.Source, options.Data.Split, Shard.Parse(options.Data.Shard));
         if (options.Data.ValData is not null)
             return (training, null, Open(options.Data.ValData, options.Data.Split == "train" ? "validation" : options.Data.Split, Shard.All).Batches().Take(options.Data.ValBatches).ToList());
         var validation = training.Batches().Take(options.Data.ValBatches).ToList();

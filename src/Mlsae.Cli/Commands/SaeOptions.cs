@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Mlsae.Autoencoder;
 using Mlsae.Coders;
+using Mlsae.Coders.External;
+using Mlsae.Interop;
 using Mlsae.Training;
 
 namespace Mlsae.Cli.Commands;
@@ -78,7 +80,17 @@ sealed class SaeOptions(bool several = false)
     public Resolved Load(ParseResult parse, CliConsole console, TorchSharp.torch.Device device, string? name = null)
     {
         name ??= Names(parse)[0];
-        var folder = MlsaeCheckpoint.Resolve(name, parse.GetValue(Revision)!, CliHub.Lazy(console));
+        var revision = parse.GetValue(Revision)!;
+        var hub = CliHub.Lazy(console);
+        if (Directory.Exists(name) && IsExternalFolder(name)) return External(ExternalSaeSource.Open(name, revision, hub, device: device), console);
+        string folder;
+        try { folder = MlsaeCheckpoint.Resolve(name, revision, hub); }
+        catch (MlsaeException mlsae) when (!Directory.Exists(name))
+        {
+            // Not this tool's checkpoint on the hub: perhaps a SAELens or sparsify repo (org/name[/folder]).
+            try { return External(ExternalSaeSource.Open(name, revision, hub, device: device), console); }
+            catch (MlsaeException external) { throw new MlsaeException($"{mlsae.Message}; nor is it an external SAE ({external.Message})"); }
+        }
         var run = Runs.Run.Exists(folder) ? Runs.Run.Open(folder).Options : null;
         // A run's own settings, except that evaluation and the analyses always encode in float32
         // (whatever --dtype the run trained with); a bare checkpoint gets the defaults.
@@ -88,6 +100,23 @@ sealed class SaeOptions(bool several = false)
         {
             ReferenceLens = run is null && (loaded.TunedLens || IsReferenceLensId(name)),
         };
+    }
+
+    /// <summary>A folder of SAELens or sparsify SAEs (one, or one per hookpoint) rather than a run or checkpoint of this tool.</summary>
+    static bool IsExternalFolder(string folder) =>
+        !Runs.Run.Exists(folder) && !File.Exists(Path.Combine(folder, MlsaeCheckpoint.WeightsFile))
+        && (ExternalSaeFolder.Detect(folder) is not null || Directory.EnumerateDirectories(folder).Any(d => ExternalSaeFolder.Detect(d) is not null));
+
+    /// <summary>External SAEs as a per-layer family: their layers, and the model their files name
+    /// (a SAELens TransformerLens name <c>pythia-70m-deduped</c> is EleutherAI's).</summary>
+    static Resolved External(ExternalSaeSet set, CliConsole console)
+    {
+        var family = new ExternalSaeFamily(set);
+        foreach (var (skippedFolder, reason) in set.Skipped) console.Notice($"--sae: skipped {Path.GetFileName(skippedFolder)} ({reason})");
+        console.Notice($"--sae: {family.Saes.Count} external {family.Saes[0].Config.Format} SAE(s) on layers [{string.Join(", ", family.ModelLayers)}] from {family.Source}, "
+            + $"{family.Saes[0].Config.NLatents} latents, k {family.K} (computed as their tool does)");
+        var model = family.ModelName is { } m && !m.Contains('/') && m.StartsWith("pythia", StringComparison.Ordinal) ? "EleutherAI/" + m : family.ModelName;
+        return new Resolved(family, set.Source, null, model, family.ModelLayers.ToArray());
     }
 
     /// <summary>Whether <paramref name="sae"/> is the hub id of a published reference SAE trained on tuned-lens

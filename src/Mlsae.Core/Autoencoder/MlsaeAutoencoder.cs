@@ -112,7 +112,7 @@ public sealed class MlsaeAutoencoder : ISparseCoder
             K = Config.K,
             AuxK = Config.AuxK,
             ComputeDType = Settings.ComputeDType,
-            DeadMask = topk => training ? DeadLatents.Update(topk, tokens, Config.DeadThreshold) : DeadLatents.Mask(),
+            DeadMask = topk => DeadMaskFor(topk, training, tokens),
         };
         var raw = Settings.Kernels == MlsaeKernels.Sparse
             ? TopKEncoder.apply(standardized, PreEncoderBias, Encoder, selection)
@@ -140,6 +140,18 @@ public sealed class MlsaeAutoencoder : ISparseCoder
         }
         var dead = selection.Dead!.sum(ScalarType.Float32) / Config.NLatents;
         return new SparseCoderOutput(topk.Reshape(leading), raw[0].reshape([.. leading, Config.K]), recons, auxk?.Reshape(leading), auxkRecons, error, dead);
+    }
+
+    /// <summary>The dead mask a forward call uses for AuxK. Training under the reference's quirks
+    /// updates the counters with this call first (the reference's order); training in the consistent
+    /// order records the call for the step's end and uses the mask the step began with, so every
+    /// micro-batch of a step, on every rank, sees the same mask.</summary>
+    Tensor DeadMaskFor(TopK topk, bool training, long tokens)
+    {
+        if (!training) return DeadLatents.Mask();
+        if (Settings.ReferenceQuirks) return DeadLatents.Update(topk, tokens, Config.DeadThreshold);
+        DeadLatents.Record(topk, tokens, Config.DeadThreshold);
+        return DeadLatents.Mask();
     }
 
     /// <summary>The reference's loss: the mean over layers of FVU, plus AuxK times
@@ -219,13 +231,36 @@ public sealed class MlsaeAutoencoder : ISparseCoder
         PreEncoderBias.copy_(GeometricMedian(x));
     }
 
-    /// <summary>The reference's <c>on_after_backward</c>: <see cref="NormalizeDecoder"/>, then
-    /// <see cref="ProjectDecoderGradient"/>.</summary>
+    /// <summary>Under the reference's quirks its <c>on_after_backward</c> after every backward pass:
+    /// <see cref="NormalizeDecoder"/>, then <see cref="ProjectDecoderGradient"/> (so micro-batch 0 of a
+    /// step runs on the decoder Adam left, the others on the renormalized one). In the consistent order
+    /// nothing: the projection waits for the step's summed gradient (<see cref="BeforeStep"/>).</summary>
     public void AfterBackward()
     {
+        if (!Settings.ReferenceQuirks) return;
         NormalizeDecoder();
         ProjectDecoderGradient();
     }
+
+    /// <summary>The consistent order: projects the step's gradient, summed over its micro-batches
+    /// (and ranks), off the unit-norm decoder it was computed on.</summary>
+    public void BeforeStep()
+    {
+        if (!Settings.ReferenceQuirks) ProjectDecoderGradient();
+    }
+
+    /// <summary>The consistent order: renormalizes the decoder right after Adam, so the next step's
+    /// every micro-batch sees unit-norm latents, and gives the dead-latent counters the union of the
+    /// step's firings (<see cref="DeadLatents.ApplyStep"/>).</summary>
+    public void AfterStep()
+    {
+        if (Settings.ReferenceQuirks) return;
+        NormalizeDecoder();
+        DeadLatents.ApplyStep();
+    }
+
+    /// <inheritdoc />
+    public Tensor? StepTally => Settings.ReferenceQuirks ? null : DeadLatents.StepTally;
 
     /// <inheritdoc />
     public Tensor DeadMask() => DeadLatents.Mask();

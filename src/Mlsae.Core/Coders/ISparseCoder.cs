@@ -55,9 +55,25 @@ public interface ISparseCoder : IDisposable
     /// (the MLSAE: the pre-encoder bias at the geometric median).</summary>
     void InitializeFromFirstBatch(Tensor inputs);
 
-    /// <summary>Runs after every backward pass, before the optimizer steps (Lightning's
-    /// <c>on_after_backward</c>; the MLSAE: decoder renormalization and gradient projection).</summary>
+    /// <summary>Runs after every backward pass (Lightning's <c>on_after_backward</c>). Under the
+    /// reference's quirks the MLSAE renormalizes its decoder and projects the gradient here; in the
+    /// consistent order nothing happens per micro-batch.</summary>
     void AfterBackward();
+
+    /// <summary>Runs once per optimizer step, after the gradients of all its micro-batches (and of
+    /// every data-parallel rank) are summed and before the optimizer (the MLSAE, consistent order:
+    /// the decoder gradient's projection).</summary>
+    void BeforeStep();
+
+    /// <summary>Runs right after each optimizer step (the MLSAE, consistent order: decoder
+    /// renormalization; the dead-latent counters take the union of the step's firings from
+    /// <see cref="StepTally"/>).</summary>
+    void AfterStep();
+
+    /// <summary>What training forward calls recorded during the step under way, for
+    /// <see cref="AfterStep"/>; data-parallel ranks sum it (in place) before then. Null when the
+    /// coder keeps no such tally (e.g. under the reference's quirks, which update per call). // int64</summary>
+    Tensor? StepTally { get; }
 
     /// <summary>The dead-latent mask under the current counters, without updating them. // [F] bool</summary>
     Tensor DeadMask();

@@ -14,15 +14,40 @@ namespace Mlsae.Training;
 /// Trains a sparse coder (an MLSAE, or any <see cref="ISparseCoder"/>) as the reference's Lightning
 /// module does: each batch's residual stream <c>[L, B, T, D]</c> goes through the coder, its loss
 /// (the MLSAE's: mean FVU over layers + AuxK) is divided by the accumulation count and
-/// backpropagated, the coder's after-backward step runs (Lightning's <c>on_after_backward</c>; the
-/// MLSAE renormalizes its decoder and projects the gradient), and Adam steps every
-/// <c>accumulate_grad_batches</c> batches. The first batch initializes the coder (the MLSAE's
-/// pre-encoder bias at its geometric median). The run folder gets metrics, validation, resumable
-/// checkpoints and the coder's checkpoint. The loss and everything else about the coder's
-/// computation come from its own settings; <paramref name="options"/> supplies the schedule.
+/// backpropagated, and Adam steps every <c>accumulate_grad_batches</c> batches. The first batch
+/// initializes the coder (the MLSAE's pre-encoder bias at its geometric median). The run folder gets
+/// metrics, validation, resumable checkpoints and the coder's checkpoint. The loss and everything
+/// else about the coder's computation come from its own settings; the options
+/// supplies the schedule.
+/// <para>
+/// The order of a step: every micro-batch runs forward and backward on the parameters and the
+/// dead-latent mask the step began with; then the gradients (and the dead-latent tally) are summed
+/// over the data-parallel ranks (<see cref="IDataParallel"/>), the coder's <see cref="ISparseCoder.BeforeStep"/>
+/// runs (the MLSAE projects its decoder gradient), Adam steps, and <see cref="ISparseCoder.AfterStep"/>
+/// (the MLSAE renormalizes its decoder, its dead-latent counters take the step's firings). So one
+/// process and many ranks take the same steps. Under <c>--reference-quirks</c> the coder keeps the
+/// reference's order instead: renormalization and projection after every backward, counters per call.
+/// </para>
 /// </summary>
-public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, ISparseCoder sae, string runDir)
+public sealed class MlsaeTrainer
 {
+    readonly TrainOptions options;
+    readonly ResidualStream stream;
+    readonly ISparseCoder sae;
+    readonly string runDir;
+    readonly IDataParallel parallel;
+
+    /// <summary>A trainer of <paramref name="sae"/> on <paramref name="stream"/> into <paramref name="runDir"/>,
+    /// as one rank of <paramref name="parallel"/> (null: one process).</summary>
+    public MlsaeTrainer(TrainOptions options, ResidualStream stream, ISparseCoder sae, string runDir, IDataParallel? parallel = null)
+    {
+        (this.options, this.stream, this.sae, this.runDir, this.parallel) = (options, stream, sae, runDir, parallel ?? SingleProcess.Instance);
+        if (options.Optimizer.AccumulateGradBatches % this.parallel.Size != 0)
+            throw new MlsaeException($"--accumulate-grad-batches {options.Optimizer.AccumulateGradBatches} must be a multiple of the {this.parallel.Size} ranks, so every step has the same micro-batches as in one process");
+        if (this.parallel.Size > 1 && sae.Settings.ReferenceQuirks)
+            throw new MlsaeException("--reference-quirks: the reference's order (decoder renormalized and dead latents counted after every micro-batch) depends on which micro-batches one process sees, so it cannot be spread over ranks; train it in one process");
+    }
+
     /// <summary>The <c>metrics.jsonl</c> of the run.</summary>
     public string MetricsPath => Path.Combine(runDir, "metrics.jsonl");
 
@@ -46,7 +71,8 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
         foreach (var batch in stream)
         {
             if (state.Batches >= options.TotalBatches) break;
-            TrainBatch(batch, state.Batches == 0, aggregate, state.Step);
+            if (parallel.Takes(state.Batches)) TrainBatch(batch, state.Batches == 0, aggregate, state.Step);
+            if (state.Batches == 0) BroadcastParameters();   // the first micro-batch (rank 0's) initialized them
             state = state with { Batches = state.Batches + 1, Sequences = state.Sequences + batch.Size, Tokens = state.Tokens + batch.Tokens, Position = batch.Next };
             if (++accumulated < options.Optimizer.AccumulateGradBatches && state.Batches < options.TotalBatches) continue;
             accumulated = 0;
@@ -92,26 +118,46 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
         return new TrainingDivergedException($"the loss became {loss} at step {step + 1}: {cause}; training stopped, and {kept}");
     }
 
+    void BroadcastParameters()
+    {
+        using var _ = no_grad();
+        foreach (var p in sae.Parameters) parallel.Broadcast(p);
+    }
+
+    /// <summary>Sums the step's gradients and dead-latent tally over the ranks (a no-op in one process).</summary>
+    void SumOverRanks()
+    {
+        if (parallel.Size == 1) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        foreach (var p in sae.Parameters)
+            if (p.grad is { } grad) parallel.SumInPlace(grad);
+        if (sae.StepTally is { } tally) parallel.SumInPlace(tally);
+    }
+
     static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
 
     TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<TokenBatch> validation,
         Stopwatch clock, Action<TrainProgress>? progress)
     {
+        SumOverRanks();
+        sae.BeforeStep();
         adam.StepOnce();
+        sae.AfterStep();
         adam.ZeroGrad();
         state = state with { Step = state.Step + 1 };
         progress?.Invoke(new TrainProgress(state.Step, options.TotalSteps, state.Tokens, options.TotalBatches * options.TokensPerBatch,
             aggregate.Empty ? double.NaN : aggregate.Loss, aggregate.Empty ? double.NaN : aggregate.FvuMean, aggregate.Dead));
         if (state.Step % options.Runtime.LogEvery == 0 && !aggregate.Empty)
         {
-            AppendMetrics(aggregate.ToJson(state.Step, state.Tokens, clock.Elapsed.TotalSeconds, stream.Layers).ToJsonString());
+            if (parallel.Writes()) AppendMetrics(aggregate.ToJson(state.Step, state.Tokens, clock.Elapsed.TotalSeconds, stream.Layers).ToJsonString());
             aggregate.Reset();
         }
         if (options.Runtime.ValEvery > 0 && state.Step % options.Runtime.ValEvery == 0 && validation.Count > 0)
         {
             var val = ValidateDuringTraining(validation);
             LastValidation = (state.Step, val);
-            AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
+            if (parallel.Writes()) AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
         }
         if (state.Step % options.Runtime.CheckpointEvery == 0) Checkpoint(state, adam, aggregate);
         return state;
@@ -136,6 +182,7 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
 
     void Checkpoint(TrainingState state, AdamOptimizer adam, StepAggregate aggregate)
     {
+        if (!parallel.Writes()) return;
         sae.Save(runDir);
         state.Save(runDir, sae, adam, aggregate);
     }
@@ -146,7 +193,7 @@ public sealed class MlsaeTrainer(TrainOptions options, ResidualStream stream, IS
     /// after its last checkpoint), so a resumed run's file equals an uninterrupted one's.</summary>
     void TruncateMetrics(long step)
     {
-        if (!File.Exists(MetricsPath)) return;
+        if (!File.Exists(MetricsPath) || !parallel.Writes()) return;
         var kept = File.ReadAllLines(MetricsPath).Where(line =>
         {
             try { return System.Text.Json.Nodes.JsonNode.Parse(line) is System.Text.Json.Nodes.JsonObject o && o["step"]?.GetValue<long>() <= step; }

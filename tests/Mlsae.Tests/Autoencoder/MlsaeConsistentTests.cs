@@ -16,9 +16,10 @@ public class MlsaeConsistentTests
     {
         using var scope = NewDisposeScope();
         var g = Fixtures.ReadAll(Fixtures.Path("mlsae", "mlsae_golden.safetensors"));
-        // The fixture's call-2 dead mask by tokens: 38 tokens per call, counters as after call 1.
+        // The fixture's call-2 dead mask by tokens: 38 tokens per call, counters as after call 2 (a
+        // step's calls use the mask the step began with).
         using var sae = Reference(new SparseCoderSettings { DeadTokensThreshold = 76 });
-        sae.DeadLatents.Load(g["state.last_nonzero_after_call1"], g["state.last_nonzero_after_call1"] * 38);
+        sae.DeadLatents.Load(g["state.last_nonzero_after_call2"], g["state.last_nonzero_after_call2"] * 38);
         var x = g["inputs"];
         var output = sae.Forward(x, training: true);
         // By hand from the fixture: standardized recons = (recons − mean) / std… but the reference
@@ -46,8 +47,12 @@ public class MlsaeConsistentTests
         using (no_grad())
         {
             byTokens.Forward(x, training: true).Dispose();
+            Assert.Equal(0, byTokens.DeadLatents.LastNonzero.sum().item<long>());   // recorded, applied when the step ends
+            byTokens.DeadLatents.ApplyStep();
+            Assert.Equal(g["state.last_nonzero_after_call1"].data<long>().ToArray(), byTokens.DeadLatents.LastNonzero.data<long>().ToArray());
             Assert.Equal(0, byTokens.DeadLatents.Mask().sum().item<long>());   // 38 tokens < 76
             byTokens.Forward(x, training: true).Dispose();
+            byTokens.DeadLatents.ApplyStep();
             Assert.Equal(g["call2.dead_mask"].data<bool>().ToArray(), byTokens.DeadLatents.Mask().data<bool>().ToArray());  // 76 tokens
             Assert.Equal(g["state.last_nonzero_after_call2"].data<long>().ToArray(), byTokens.DeadLatents.LastNonzero.data<long>().ToArray());
             // Evaluation does not advance the counters.
@@ -83,10 +88,12 @@ public class MlsaeConsistentTests
         var grads = new List<Tensor[]>();
         foreach (var kernels in new[] { MlsaeKernels.Sparse, MlsaeKernels.Dense })
         {
-            // Calls (quirks: the config's dead_steps_threshold 1) or tokens (14 = B · T per call): the
-            // counters count this call itself, so under either rule every latent is dead after it.
+            // Calls (quirks: the config's dead_steps_threshold 1, counting this call itself) or tokens
+            // (14 = B · T per call): under either rule every latent is dead in this call.
             using var sae = MlsaeAutoencoder.Create(config, new SparseCoderSettings { ReferenceQuirks = quirks, DeadTokensThreshold = 14, Kernels = kernels }, seed: 4);
             sae.InitializeFromFirstBatch(x);
+            // The consistent order uses the mask the step began with: start as after one such call.
+            if (!quirks) sae.DeadLatents.Load(null, full(96, 14L, ScalarType.Int64));
             var output = sae.Forward(x, training: true);
             (Fvu.Loss(x, output.Recons) + AuxKLoss.Compute(output, 1.0 / 32)).backward();
             grads.Add(sae.Parameters.Select(p => p.grad!.clone()).ToArray());

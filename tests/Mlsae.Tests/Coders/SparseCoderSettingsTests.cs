@@ -42,10 +42,14 @@ public class SparseCoderSettingsTests
         var g = Fixtures.ReadAll(Golden);
         var x = g["inputs"];                                                 // 38 tokens per call
         using var coder = Load(new SparseCoderSettings { DeadTokensThreshold = 76 });
-        Assert.Equal(new DeadLatentRule(true, 76), ((MlsaeAutoencoder)coder).DeadLatents.Rule);
-        using (no_grad()) coder.Forward(x, training: true).Dispose();
+        var dead = ((MlsaeAutoencoder)coder).DeadLatents;
+        Assert.Equal(new DeadLatentRule(true, 76), dead.Rule);
+        // The consistent order: a step's calls use the mask the step began with. Begin where the
+        // reference's second call ends, 38 tokens a call, so that mask is the fixture's call-2 mask.
+        dead.Load(g["state.last_nonzero_after_call2"], g["state.last_nonzero_after_call2"] * 38);
         using var output = coder.Forward(x, training: true);
         Assert.Equal(g["call2.dead_mask"].data<bool>().ToArray(), coder.DeadMask().data<bool>().ToArray());
+        Assert.Equal(g["state.last_nonzero_after_call2"].data<long>().ToArray(), dead.LastNonzero.data<long>().ToArray());   // untouched until the step ends
         var standardizedRecons = (g["recons"] - g["stats.mean"]) / g["stats.std"];   // the fixture de-standardizes without eps
         Fixtures.AssertClose(g["standardized_inputs"] - standardizedRecons, output.AuxKError!, 1e-4, 0, "standardized error");
         Fixtures.AssertClose(g["auxk_recons"] - g["params.pre_encoder_bias"], output.AuxKRecons!, 1e-5, 0, "auxk_recons without the bias");

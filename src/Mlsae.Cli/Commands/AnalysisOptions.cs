@@ -33,8 +33,8 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
     }
 
     /// <summary>Opens the SAE (when the command needs one; <paramref name="saeName"/> picks one of
-    /// several), its model and this shard's batches.</summary>
-    public AnalysisSession Open(ParseResult parse, CliConsole console, string? saeName = null)
+    /// several), its model and this shard's batches, shared by <paramref name="parallel"/>'s ranks when given.</summary>
+    public AnalysisSession Open(ParseResult parse, CliConsole console, string? saeName = null, Training.IDataParallel? parallel = null)
     {
         var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(Device)!, parse.GetValue(DType)!);
         var hub = CliHub.Lazy(console);
@@ -57,7 +57,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
             var opened = model;
             var source = Data.Source(parse, () => opened.Tokenizer, hub, batch, dataName);
-            return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = source, DataName = dataName, MaxTokens = tokens };
+            return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = source, DataName = dataName, MaxTokens = tokens, Parallel = parallel };
         }
         catch
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mlsae.Distributed;
+using Mlsae.Training;
 
 namespace Mlsae.Cli.Commands;
 
@@ -38,6 +39,21 @@ public sealed class DistributedOptions
         var given = parse.GetValue(ThreadsPerRank);
         if (given is < 1) throw new MlsaeException($"--threads-per-rank must be at least 1, got {given}");
         return given ?? RankThreads.Default(world.LocalSize);
+    }
+
+    /// <summary>
+    /// This process as one rank of <paramref name="world"/> (null: one process, the console, no ranks).
+    /// Under MPI it sets the torch threads, rank 0 keeps the console and says first how many ranks
+    /// take part, and the other ranks log nowhere (their errors still reach stderr through <see cref="Run"/>).
+    /// </summary>
+    public (IDataParallel? Parallel, CliConsole Log) Start(ParseResult parse, CliConsole console, MpiWorld? world)
+    {
+        if (world is null) return (null, console);
+        int threads = Threads(parse, world);
+        TorchSharp.torch.set_num_threads(threads);
+        var log = world.Rank == 0 ? console : new CliConsole(TextWriter.Null, TextWriter.Null);
+        log.Notice($"distributed: {world.Size} ranks ({world.Version}), {world.LocalSize} on this node, {threads} threads per rank");
+        return (new MpiDataParallel(world), log);
     }
 
     /// <summary>

@@ -46,44 +46,50 @@ public static class TrainCommand
         var noSkip = CommonOptions.NoSkipSpecialTokens();
         var allowNonFinite = CommonOptions.AllowNonFiniteWeights();
         var lens = new TunedLensOptions(withQuirks: false);
+        var distributed = new DistributedOptions();
+        var checkReplicas = new Option<bool>("--check-replicas") { Description = "Under MPI, compare a checksum of the parameters over the ranks after every optimizer step (always done at checkpoints) and print it" };
         var command = new Command("train", "Train a multi-layer SAE on a language model's residual stream")
         {
             model, revision, layers, valData, valBatches, output, resume, expansion, k, auxk, auxkCoef, deadTokens, deadThreshold, lr,
             batchSize, accumulate, maxTokens, seed, logEvery, valEvery, checkpointEvery, noStandardize, quirks, device, dtype, modelDType, noSkip, allowNonFinite,
+            checkReplicas,
         };
         data.AddTo(command);
         lens.AddTo(command);
-        command.SetAction(parse => console.Guard(() =>
+        distributed.AddTo(command);
+        command.SetAction(parse => console.Guard(() => distributed.Run(parse, console, world =>
         {
+            var rank = TrainRank.Start(parse, console, distributed, world);
+            var log = rank.Log;
             var runDir = parse.GetValue(output)!;
             if (string.IsNullOrWhiteSpace(runDir)) throw new MlsaeException("--out: an empty folder name");
             bool resuming = parse.GetValue(resume);
             if (resuming && !Run.Exists(runDir)) throw new MlsaeException($"--resume: {runDir} holds no run.json");
-            using var runLock = RunLock.Acquire(runDir);
-            if (!resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
+            using var runLock = rank.Lock(runDir);
+            if (rank.Writes && !resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
                 throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
-            var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, console).Validate();
-            var hub = CliHub.Lazy(console);
+            var options = resuming ? Run.Open(runDir).Options.Validate() : Options(parse, log, rank.Parallel.Size).Validate();
+            var hub = CliHub.Lazy(log);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             var tuned = OpenLens(parse, options, resuming, hub, dev);
             if (tuned is not null && !resuming) options = options with { Autoencoder = options.Autoencoder with { TunedLens = tuned.Reference } };
             using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(layers),
                 dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
                 allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
-            var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
+            var run = resuming ? Run.Open(runDir) : rank.Create(runDir, RunTrainer.Resolve(options, model, log));
             bool resumeState = resuming && run.HasState;
-            if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
-            var outcome = new RunTrainer(run, model, hub, console).Train(resumeState);
+            if (resuming && !resumeState) log.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
+            var outcome = new RunTrainer(run, model, hub, log, rank.Parallel) { CheckReplicas = parse.GetValue(checkReplicas) }.Train(resumeState);
             if (outcome.Eval is not null)
             {
                 RunFigures.Draw(run.Folder);
                 RunReport.Write(run.Folder, run.PathOf(Run.ReportFile));
             }
-            console.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl"
+            log.Out.WriteLine($"wrote {runDir}: checkpoint (config.json, model.safetensors), run.json, metrics.jsonl"
                 + (outcome.Eval is not null ? ", eval.json, summary.md, dists (+ heatmap), variances.json, examples.db, report.html" : ""));
-            if (outcome.Eval is not null) console.Out.WriteLine($"explore it in the browser: mlsae serve --sae {runDir}");
+            if (outcome.Eval is not null) log.Out.WriteLine($"explore it in the browser: mlsae serve --sae {runDir}");
             return 0;
-        }));
+        })));
         return command;
 
         // The lens a new run is given, or the one a resumed run recorded (which it keeps: its SAE lives in that lens's space).
@@ -101,8 +107,8 @@ public static class TrainCommand
             return recorded is null ? null : TunedLensSource.OpenRecorded(recorded, options.Model.Name, hub, dev);
         }
 
-        // A new run's options: the flags given, and for the embedded model its own defaults for every flag left out.
-        TrainOptions Options(ParseResult parse, CliConsole console)
+        // A new run's options: the flags given, and for the embedded model its own defaults for every flag left out; the ranks that start it.
+        TrainOptions Options(ParseResult parse, CliConsole console, int worldSize)
         {
             int auxkValue = parse.GetValue(auxk);
             if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");
@@ -139,7 +145,7 @@ public static class TrainCommand
                 Runtime = new RuntimeOptions
                 {
                     Device = parse.GetValue(device)!, LogEvery = tuned.Pick(logEvery, d.Runtime.LogEvery), ValEvery = tuned.Pick(valEvery, d.Runtime.ValEvery),
-                    CheckpointEvery = tuned.Pick(checkpointEvery, d.Runtime.CheckpointEvery),
+                    CheckpointEvery = tuned.Pick(checkpointEvery, d.Runtime.CheckpointEvery), WorldSize = worldSize,
                 },
             };
             if (tuned.Replaced.Count > 0) console.Notice($"embedded run defaults: {string.Join(", ", tuned.Replaced)}");

@@ -31,6 +31,9 @@ public sealed class LayerDists
     /// reference's dists and files written before it have none).</summary>
     public bool HasDensity { get; private set; }
 
+    /// <summary>The accumulators themselves, for an exact sum over MPI ranks (Distributed/DistsReduction).</summary>
+    internal (long[] Counts, Int128[] Totals, long[] Density) Cells => (counts, totals, density);
+
     /// <summary>An empty accumulator.</summary>
     public LayerDists(int layers, int latents)
     {

@@ -1,4 +1,6 @@
 using Mlsae.Autoencoder;
+using Mlsae.Coders;
+using Mlsae.Distributed;
 using Mlsae.Data;
 using Mlsae.Evaluation;
 using Mlsae.Hub;
@@ -20,8 +22,14 @@ public sealed record TrainOutcome(TrainingState State, EvalResult? Eval, bool Da
 /// summary.md and the analyses of <see cref="RunAnalyses"/>. The CLI parses options into a
 /// <see cref="TrainOptions"/> and calls this; a server or a library user calls the same.
 /// </summary>
-public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub, IRunObserver observer)
+public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub, IRunObserver observer, IDataParallel? parallel = null)
 {
+    readonly IDataParallel parallel = parallel ?? SingleProcess.Instance;
+
+    /// <summary>Under several ranks, compare a checksum of the parameters over the ranks after every
+    /// step (not only at checkpoints) and print it.</summary>
+    public bool CheckReplicas { get; init; }
+
     /// <summary>
     /// The options a new run records once its model is loaded: the layers it reads (all when none
     /// were given) and the reference's <c>min(model_max_length, max_length)</c>.
@@ -43,6 +51,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var options = run.Options;
         if (resume && !run.HasState) throw new MlsaeException($"--resume: {TrainingState.PathIn(run.Folder)} not found (the run has no checkpoint yet)");
         var (training, start, validation) = Streams(options);
+        RankAgreement.Require(parallel, RankAgreement.Fingerprint(options, validation), "the flags, the mlsae build or the data (run options and validation batches)");
         var config = new MlsaeConfig
         {
             NInputs = model.Model.Config.HiddenSize, NLatents = Latents(model.Model.Config.HiddenSize, options.Autoencoder.ExpansionFactor), K = options.Autoencoder.K,
@@ -50,7 +59,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         }.Validate("--expansion-factor/-k/--auxk");
         CheckMemory(config, model.Layers.Length * options.TokensPerBatch, options);
         using var sae = MlsaeAutoencoder.Create(config, CoderSettings.Of(options), options.Autoencoder.Seed, model.Model.Device);
-        var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder);
+        var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder, parallel) { StepTaken = ReplicaCheck(sae, options) };
         observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {config.K}, "
             + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
         TrainProgress? last = null;
@@ -59,6 +68,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
             () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
         bool ranOut = final.Batches < options.TotalBatches;
         if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({training.Report.Summary()})");
+        if (!parallel.Writes()) return new TrainOutcome(final, null, ranOut);   // rank 0 validates and writes the results
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
         var analyses = new RunAnalyses(model.Layers.Length, config.NLatents, sae.DeadThreshold, validation);
         EvalResult result;
@@ -80,6 +90,20 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         ]));
         analyses.Write(run, model, sae, observer);
         return new TrainOutcome(final, result, ranOut);
+    }
+
+    /// <summary>Under several ranks, after every step (<see cref="CheckReplicas"/>) or every checkpoint: the
+    /// parameters must be bit-identical on every rank, or the run stops naming the ranks that drifted.</summary>
+    Action<long>? ReplicaCheck(ISparseCoder sae, TrainOptions options)
+    {
+        if (parallel.Size == 1) return null;
+        return step =>
+        {
+            if (!CheckReplicas && step % options.Runtime.CheckpointEvery != 0) return;
+            ulong checksum = RankAgreement.Checksum(sae.Parameters);
+            RankAgreement.Require(parallel, checksum, $"the parameters after step {step} (the replicas drifted apart)");
+            if (CheckReplicas) observer.Notice($"replicas: step {step}, parameters identical on all {parallel.Size} ranks (xxhash64 {checksum:x16})");
+        };
     }
 
     static int Latents(int hiddenSize, int expansionFactor) => (long)hiddenSize * expansionFactor is var f && f <= int.MaxValue ? (int)f

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Mlsae.Coders;
 using Mlsae.Data;
+using Mlsae.Distributed;
 using Mlsae.Evaluation;
 using Mlsae.IO;
 using Mlsae.Metrics;
@@ -68,23 +69,24 @@ public sealed class MlsaeTrainer
         var clock = Stopwatch.StartNew();
         var stream = resume && state.Position is null ? batches(start).Skip(checked((int)state.Batches)) : batches(state.Position);
         int accumulated = 0;   // states are saved at optimizer steps, so a resume starts a fresh accumulation
+        var own = new List<(int Slot, BatchMetrics Metrics)>();   // this rank's micro-batches of the step
         foreach (var batch in stream)
         {
             if (state.Batches >= options.TotalBatches) break;
-            if (parallel.Takes(state.Batches)) TrainBatch(batch, state.Batches == 0, aggregate, state.Step);
+            if (parallel.Takes(state.Batches)) own.Add((accumulated, TrainBatch(batch, state.Batches == 0, state.Step)));
             if (state.Batches == 0) BroadcastParameters();   // the first micro-batch (rank 0's) initialized them
             state = state with { Batches = state.Batches + 1, Sequences = state.Sequences + batch.Size, Tokens = state.Tokens + batch.Tokens, Position = batch.Next };
             if (++accumulated < options.Optimizer.AccumulateGradBatches && state.Batches < options.TotalBatches) continue;
-            accumulated = 0;
-            state = Step(adam, state, aggregate, validation, clock, progress);
+            state = Step(adam, state, aggregate, BatchMetricsExchange.AllInOrder(parallel, own, accumulated), validation, clock, progress);
+            (accumulated, own) = (0, []);
         }
-        if (accumulated > 0) state = Step(adam, state, aggregate, validation, clock, progress);   // the data ended mid-accumulation
+        if (accumulated > 0) state = Step(adam, state, aggregate, BatchMetricsExchange.AllInOrder(parallel, own, accumulated), validation, clock, progress);   // the data ended mid-accumulation
         if (state.Batches == 0) throw new MlsaeException("--data: no training batches (the data holds no full sequence after the validation part)");
         Checkpoint(state, adam, aggregate);
         return state;
     }
 
-    void TrainBatch(TokenBatch batch, bool first, StepAggregate aggregate, long step)
+    BatchMetrics TrainBatch(TokenBatch batch, bool first, long step)
     {
         using var scope = NewDisposeScope();
         var inputs = stream.Forward(stream.Tokens(batch.Sequences));               // [L, B, T, D]
@@ -98,10 +100,10 @@ public sealed class MlsaeTrainer
         using var _ = no_grad();
         // The reference's DeadLatents in training_step: this batch's selections against its B·T tokens.
         var selections = SparsityMetrics.Selections(output.TopK.Indices, sae.NLatents);
-        aggregate.Add(new BatchMetrics(totalValue, loss.FvuMean.item<float>(), loss.AuxK.item<float>(), ToArray(loss.Fvu),
+        return new BatchMetrics(totalValue, loss.FvuMean.item<float>(), loss.AuxK.item<float>(), ToArray(loss.Fvu),
             ToArray(SparsityMetrics.L0(output.TopK.Values, sae.DeadThreshold)), ToArray(SparsityMetrics.L1(output.TopK.Values)),
             ToArray(Fvu.LayerMse(inputs, output.Recons)), output.Dead.item<float>(),
-            SparsityMetrics.DeadFraction(selections, batch.Tokens, options.Autoencoder.DeadTokensThreshold)));
+            SparsityMetrics.DeadFraction(selections, batch.Tokens, options.Autoencoder.DeadTokensThreshold));
     }
 
     /// <summary>What a non-finite loss means: the model's activations were already non-finite (its
@@ -137,15 +139,23 @@ public sealed class MlsaeTrainer
 
     static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
 
-    TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<TokenBatch> validation,
+    /// <summary>Runs after every optimizer step with the step's number, on every rank (e.g. to check
+    /// that the replicas still agree).</summary>
+    public Action<long>? StepTaken { get; init; }
+
+    /// <summary>One optimizer step; <paramref name="batches"/> are the step's micro-batch metrics from
+    /// every rank, in stream order.</summary>
+    TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<BatchMetrics> batches, IReadOnlyList<TokenBatch> validation,
         Stopwatch clock, Action<TrainProgress>? progress)
     {
+        foreach (var m in batches) aggregate.Add(m);
         SumOverRanks();
         sae.BeforeStep();
         adam.StepOnce();
         sae.AfterStep();
         adam.ZeroGrad();
         state = state with { Step = state.Step + 1 };
+        StepTaken?.Invoke(state.Step);
         progress?.Invoke(new TrainProgress(state.Step, options.TotalSteps, state.Tokens, options.TotalBatches * options.TokensPerBatch,
             aggregate.Empty ? double.NaN : aggregate.Loss, aggregate.Empty ? double.NaN : aggregate.FvuMean, aggregate.Dead));
         if (state.Step % options.Runtime.LogEvery == 0 && !aggregate.Empty)

@@ -40,6 +40,28 @@ public static class MpiJob
     /// <summary>The built CLI assembly.</summary>
     public static string Mlsae => Path.Combine(AppContext.BaseDirectory, "mlsae.dll");
 
+    /// <summary>Runs <c>mlsae <paramref name="args"/></c> as one plain process with one compute thread,
+    /// as a rank of these jobs runs (torch's threads spin: on a loaded 2-core machine two of them are
+    /// many times slower than one).</summary>
+    public static Result RunAlone(TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in (string[])[Mlsae, .. args]) start.ArgumentList.Add(a);
+        start.Environment["OMP_NUM_THREADS"] = "1";
+        start.Environment["MKL_NUM_THREADS"] = "1";
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"mlsae {string.Join(' ', args)} did not end within {timeout.TotalSeconds:F0} s");
+        }
+        process.WaitForExit();
+        return new Result(process.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
+    }
+
     /// <summary>Runs <c>mlsae <paramref name="args"/></c> on <paramref name="ranks"/> ranks.</summary>
     public static Result Run(Launcher launcher, int ranks, TimeSpan timeout, params string[] args) =>
         RunMpmd(launcher, timeout, null, Enumerable.Repeat(args, ranks).ToArray());

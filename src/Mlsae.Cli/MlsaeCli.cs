@@ -17,6 +17,7 @@ public static class MlsaeCli
             TokenizeCommand.Create(console),
             DataCommand.Create(console),
             TrainCommand.Create(console),
+            SweepCommand.Create(console),
             EvalCommand.Create(console),
             TestCommand.Create(console),
             TrainTokenizerCommand.Create(console),

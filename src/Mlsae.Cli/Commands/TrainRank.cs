@@ -27,6 +27,9 @@ internal sealed class TrainRank
         return new TrainRank(parallel ?? SingleProcess.Instance, log);
     }
 
+    /// <summary>A new run's options with the number of ranks that start it (<c>world_size</c>).</summary>
+    public TrainOptions Recorded(TrainOptions options) => options with { Runtime = options.Runtime with { WorldSize = Parallel.Size } };
+
     /// <summary>The run folder's lock, taken by the writing rank alone.</summary>
     public RunLock? Lock(string folder) => Writes ? RunLock.Acquire(folder) : null;
 

@@ -1,7 +1,7 @@
 using Mlsae.Autoencoder;
 using Mlsae.Coders;
-using Mlsae.Distributed;
 using Mlsae.Data;
+using Mlsae.Distributed;
 using Mlsae.Evaluation;
 using Mlsae.Hub;
 using Mlsae.IO;
@@ -48,9 +48,32 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
     /// <summary>Trains (continuing the saved state when <paramref name="resume"/>), validates and analyses.</summary>
     public TrainOutcome Train(bool resume)
     {
+        using var prepared = Prepare(resume, parallel);
+        var options = run.Options;
+        TrainProgress? last = null;
+        var final = observer.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
+            done => prepared.Trainer.Fit(prepared.Training.Batches, prepared.Start, prepared.Validation, resume, p => { last = p; done(p.Tokens); }),
+            () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
+        observer.Notice($"time: {prepared.Trainer.Timings.Summary()} ({MlsaeTrainer.TimingsFile})");
+        return Finish(prepared, final);
+    }
+
+    /// <summary>A run ready to train: its streams, its coder and its trainer (which a sweep drives
+    /// together with the other members' on one transformer pass per batch).</summary>
+    public sealed record Prepared(BatchSource Training, DataPosition? Start, IReadOnlyList<TokenBatch> Validation, ISparseCoder Sae, MlsaeTrainer Trainer,
+        MlsaeConfig Config) : IDisposable
+    {
+        /// <inheritdoc />
+        public void Dispose() => Sae.Dispose();
+    }
+
+    /// <summary>Opens the streams and builds the coder and its trainer, announcing the run in one line.</summary>
+    public Prepared Prepare(bool resume, IDataParallel? parallel = null)
+    {
         var options = run.Options;
         if (resume && !run.HasState) throw new MlsaeException($"--resume: {TrainingState.PathIn(run.Folder)} not found (the run has no checkpoint yet)");
         var (training, start, validation) = Streams(options);
+        parallel ??= SingleProcess.Instance;
         RankAgreement.Require(parallel, RankAgreement.Fingerprint(options, validation), "the flags, the mlsae build or the data (run options and validation batches)");
         var config = new MlsaeConfig
         {
@@ -58,16 +81,28 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
             AuxK = options.Autoencoder.AuxK, DeadStepsThreshold = options.DeadStepsThreshold, DeadThreshold = options.Autoencoder.DeadThreshold, Standardize = options.Autoencoder.Standardize,
         }.Validate("--expansion-factor/-k/--auxk");
         CheckMemory(config, model.Layers.Length * options.TokensPerBatch, options);
-        using var sae = MlsaeAutoencoder.Create(config, CoderSettings.Of(options), options.Autoencoder.Seed, model.Model.Device);
-        var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder, parallel) { StepTaken = ReplicaCheck(sae, options) };
-        observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {config.K}, "
-            + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
-        TrainProgress? last = null;
-        var final = observer.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
-            done => trainer.Fit(training.Batches, start, validation, resume, p => { last = p; done(p.Tokens); }),
-            () => last is null ? "" : $"step {last.Step}/{last.TotalSteps} loss {EvalSummary.Format(last.Loss)} fvu {EvalSummary.Format(last.Fvu)} dead {EvalSummary.Format(last.DeadFraction)}");
+        var sae = MlsaeAutoencoder.Create(config, CoderSettings.Of(options), options.Autoencoder.Seed, model.Model.Device);
+        try
+        {
+            var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder, parallel) { StepTaken = ReplicaCheck(sae, options, parallel) };
+            observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {config.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {config.K}, "
+                + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
+            return new Prepared(training, start, validation, sae, trainer, config);
+        }
+        catch
+        {
+            sae.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>After training: eval.json and summary.md from the held-out validation batches, and the analyses.</summary>
+    public TrainOutcome Finish(Prepared prepared, TrainingState final)
+    {
+        var options = run.Options;
+        var (sae, config, validation, trainer) = (prepared.Sae, prepared.Config, prepared.Validation, prepared.Trainer);
         bool ranOut = final.Batches < options.TotalBatches;
-        if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({training.Report.Summary()})");
+        if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({prepared.Training.Report.Summary()})");
         if (!parallel.Writes()) return new TrainOutcome(final, null, ranOut);   // rank 0 validates and writes the results
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
         var analyses = new RunAnalyses(model.Layers.Length, config.NLatents, sae.DeadThreshold, validation);
@@ -94,15 +129,15 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
 
     /// <summary>Under several ranks, after every step (<see cref="CheckReplicas"/>) or every checkpoint: the
     /// parameters must be bit-identical on every rank, or the run stops naming the ranks that drifted.</summary>
-    Action<long>? ReplicaCheck(ISparseCoder sae, TrainOptions options)
+    Action<long>? ReplicaCheck(ISparseCoder sae, TrainOptions options, IDataParallel ranks)
     {
-        if (parallel.Size == 1) return null;
+        if (ranks.Size == 1) return null;
         return step =>
         {
             if (!CheckReplicas && step % options.Runtime.CheckpointEvery != 0) return;
             ulong checksum = RankAgreement.Checksum(sae.Parameters);
-            RankAgreement.Require(parallel, checksum, $"the parameters after step {step} (the replicas drifted apart)");
-            if (CheckReplicas) observer.Notice($"replicas: step {step}, parameters identical on all {parallel.Size} ranks (xxhash64 {checksum:x16})");
+            RankAgreement.Require(ranks, checksum, $"the parameters after step {step} (the replicas drifted apart)");
+            if (CheckReplicas) observer.Notice($"replicas: step {step}, parameters identical on all {ranks.Size} ranks (xxhash64 {checksum:x16})");
         };
     }
 

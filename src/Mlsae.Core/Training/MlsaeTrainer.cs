@@ -62,41 +62,148 @@ public sealed class MlsaeTrainer
     public TrainingState Fit(Func<DataPosition?, IEnumerable<TokenBatch>> batches, DataPosition? start, IReadOnlyList<TokenBatch> validation,
         bool resume, Action<TrainProgress>? progress = null)
     {
-        using var adam = new AdamOptimizer(sae.Parameters, options.Optimizer.Lr);
-        var aggregate = new StepAggregate();
-        var state = resume ? TrainingState.Load(runDir, sae, adam, aggregate) : new TrainingState(0, 0, 0, 0) { Position = start };
-        TruncateMetrics(state.Step);
-        var clock = Stopwatch.StartNew();
-        var stream = resume && state.Position is null ? batches(start).Skip(checked((int)state.Batches)) : batches(state.Position);
-        int accumulated = 0;   // states are saved at optimizer steps, so a resume starts a fresh accumulation
-        var own = new List<(int Slot, BatchMetrics Metrics)>();   // this rank's micro-batches of the step
-        foreach (var batch in stream)
+        using var session = Begin(validation, resume, start, progress);
+        var opened = resume && session.State.Position is null ? batches(start).Skip(checked((int)session.State.Batches)) : batches(session.State.Position);
+        foreach (var batch in Timings.TimeWaits(Prefetch.Ahead(opened, PrefetchBatches)))
         {
-            if (state.Batches >= options.TotalBatches) break;
-            if (parallel.Takes(state.Batches)) own.Add((accumulated, TrainBatch(batch, state.Batches == 0, state.Step)));
-            if (state.Batches == 0) BroadcastParameters();   // the first micro-batch (rank 0's) initialized them
-            state = state with { Batches = state.Batches + 1, Sequences = state.Sequences + batch.Size, Tokens = state.Tokens + batch.Tokens, Position = batch.Next };
-            if (++accumulated < options.Optimizer.AccumulateGradBatches && state.Batches < options.TotalBatches) continue;
-            state = Step(adam, state, aggregate, BatchMetricsExchange.AllInOrder(parallel, own, accumulated), validation, clock, progress);
-            (accumulated, own) = (0, []);
+            if (session.Finished) break;
+            using var scope = NewDisposeScope();
+            session.Consume(batch, session.TakesNext ? Inputs(batch) : null);
         }
-        if (accumulated > 0) state = Step(adam, state, aggregate, BatchMetricsExchange.AllInOrder(parallel, own, accumulated), validation, clock, progress);   // the data ended mid-accumulation
-        if (state.Batches == 0) throw new MlsaeException("--data: no training batches (the data holds no full sequence after the validation part)");
-        Checkpoint(state, adam, aggregate);
-        return state;
+        var final = session.End();
+        if (parallel.Writes()) ResultJson.Write(Path.Combine(runDir, TimingsFile), Timings.ToJson(final.Tokens - session.StartTokens));
+        return final;
     }
 
-    BatchMetrics TrainBatch(TokenBatch batch, bool first, long step)
+    /// <summary>Batches the background producer may hold ready: enough to hide a slow read, few
+    /// enough that their token ids stay small beside one batch's activations.</summary>
+    public const int PrefetchBatches = 4;
+
+    /// <summary>Where the time of <see cref="Fit"/> went, written beside the metrics.</summary>
+    public const string TimingsFile = "timings.json";
+
+    /// <summary>Where this trainer's time went (data and transformer included when it ran them).</summary>
+    public TrainTimings Timings { get; } = new();
+
+    /// <summary>
+    /// This rank's coder inputs for <paramref name="batch"/>: one transformer forward in inference
+    /// mode (no autograd bookkeeping at all, not even version counters), then one copy out of it,
+    /// since inference tensors cannot be saved for the coder's backward. // [L, B, T, D]
+    /// </summary>
+    public Tensor Inputs(TokenBatch batch) => Timings.Time("transformer", () =>
     {
         using var scope = NewDisposeScope();
-        var inputs = stream.Forward(stream.Tokens(batch.Sequences));               // [L, B, T, D]
+        Tensor hidden;
+        using (inference_mode()) hidden = stream.Forward(stream.Tokens(batch.Sequences));
+        return hidden.clone().MoveToOuterDisposeScope();
+    });
+
+    /// <summary>
+    /// Starts (or, with <paramref name="resume"/>, continues from the saved state) a run that the
+    /// caller feeds batch by batch: <see cref="Fit"/> does so from its own stream; a sweep feeds
+    /// every member the same batches and the same transformer output.
+    /// </summary>
+    public TrainingSession Begin(IReadOnlyList<TokenBatch> validation, bool resume, DataPosition? start, Action<TrainProgress>? progress = null)
+    {
+        var adam = new AdamOptimizer(sae.Parameters, options.Optimizer.Lr);
+        try
+        {
+            var aggregate = new StepAggregate();
+            var state = resume ? TrainingState.Load(runDir, sae, adam, aggregate) : new TrainingState(0, 0, 0, 0) { Position = start };
+            TruncateMetrics(state.Step);
+            return new TrainingSession(this, adam, aggregate, state, validation, progress);
+        }
+        catch
+        {
+            adam.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A run in progress: its optimizer, logging window and state, fed one batch at a time.</summary>
+    public sealed class TrainingSession : IDisposable
+    {
+        readonly MlsaeTrainer trainer;
+        readonly AdamOptimizer adam;
+        readonly StepAggregate aggregate;
+        readonly IReadOnlyList<TokenBatch> validation;
+        readonly Action<TrainProgress>? progress;
+        readonly Stopwatch clock = Stopwatch.StartNew();
+        int accumulated;   // states are saved at optimizer steps, so a resume starts a fresh accumulation
+        List<(int Slot, BatchMetrics Metrics)> own = [];   // this rank's micro-batches of the step
+
+        internal TrainingSession(MlsaeTrainer trainer, AdamOptimizer adam, StepAggregate aggregate, TrainingState state,
+            IReadOnlyList<TokenBatch> validation, Action<TrainProgress>? progress)
+        {
+            (this.trainer, this.adam, this.aggregate, State, this.validation, this.progress) = (trainer, adam, aggregate, state, validation, progress);
+            StartTokens = state.Tokens;
+        }
+
+        /// <summary>The tokens consumed before this session began (a resumed run's).</summary>
+        public long StartTokens { get; }
+
+        /// <summary>Where the run stands: optimizer steps, batches, sequences and tokens consumed, and the data position.</summary>
+        public TrainingState State { get; private set; }
+        /// <summary>Whether the run has consumed its <see cref="TrainOptions.TotalBatches"/>.</summary>
+        public bool Finished => State.Batches >= trainer.options.TotalBatches;
+        /// <summary>Whether this rank trains on the next batch (otherwise <see cref="Consume"/> needs no inputs).</summary>
+        public bool TakesNext => trainer.parallel.Takes(State.Batches);
+
+        /// <summary>
+        /// Consumes the next batch of the stream: trains on <paramref name="inputs"/> (its residual stream,
+        /// // [L, B, T, D]) when it is this rank's, and steps the optimizer at the end of an accumulation.
+        /// </summary>
+        public void Consume(TokenBatch batch, Tensor? inputs)
+        {
+            if (Finished) throw new InvalidOperationException("the run has consumed all its batches");
+            if (TakesNext) own.Add((accumulated, trainer.TrainBatch(batch, inputs ?? throw new ArgumentNullException(nameof(inputs), "this rank's batch needs its inputs"),
+                State.Batches == 0, State.Step)));
+            if (State.Batches == 0) trainer.BroadcastParameters();   // the first micro-batch (rank 0's) initialized them
+            State = State with { Batches = State.Batches + 1, Sequences = State.Sequences + batch.Size, Tokens = State.Tokens + batch.Tokens, Position = batch.Next };
+            if (++accumulated < trainer.options.Optimizer.AccumulateGradBatches && !Finished) return;
+            State = trainer.Step(adam, State, aggregate, StepBatches(), validation, clock, progress);
+        }
+
+        /// <summary>Every rank's micro-batch metrics of the step in stream order; starts the next step.</summary>
+        IReadOnlyList<BatchMetrics> StepBatches()
+        {
+            var all = BatchMetricsExchange.AllInOrder(trainer.parallel, own, accumulated);
+            (accumulated, own) = (0, []);
+            return all;
+        }
+
+        /// <summary>Steps on a final partial accumulation (the data ended mid-step), writes the last
+        /// checkpoint, and returns the final state. Fails when no batch was ever consumed.</summary>
+        public TrainingState End()
+        {
+            if (accumulated > 0) State = trainer.Step(adam, State, aggregate, StepBatches(), validation, clock, progress);
+            if (State.Batches == 0) throw new MlsaeException("--data: no training batches (the data holds no full sequence after the validation part)");
+            trainer.Checkpoint(State, adam, aggregate);
+            return State;
+        }
+
+        /// <inheritdoc />
+        public void Dispose() => adam.Dispose();
+    }
+
+    BatchMetrics TrainBatch(TokenBatch batch, Tensor inputs, bool first, long step)
+    {
+        using var scope = NewDisposeScope();
         if (first) sae.InitializeFromFirstBatch(inputs);
-        using var output = sae.Forward(inputs, training: true);
-        using var loss = sae.Loss(inputs, output);
+        var (output, loss) = Timings.Time("sae_forward", () =>
+        {
+            var output = sae.Forward(inputs, training: true);
+            return (output, sae.Loss(inputs, output));
+        });
+        using var _output = output;
+        using var _loss = loss;
         double totalValue = loss.Total.item<float>();
         if (!double.IsFinite(totalValue)) throw Diverged(totalValue, step, inputs);
-        (loss.Total / options.Optimizer.AccumulateGradBatches).backward();
-        sae.AfterBackward();
+        Timings.Time("backward", () =>
+        {
+            (loss.Total / options.Optimizer.AccumulateGradBatches).backward();
+            sae.AfterBackward();
+        });
         using var _ = no_grad();
         // The reference's DeadLatents in training_step: this batch's selections against its B·T tokens.
         var selections = SparsityMetrics.Selections(output.TopK.Indices, sae.NLatents);
@@ -149,11 +256,14 @@ public sealed class MlsaeTrainer
         Stopwatch clock, Action<TrainProgress>? progress)
     {
         foreach (var m in batches) aggregate.Add(m);
-        SumOverRanks();
-        sae.BeforeStep();
-        adam.StepOnce();
-        sae.AfterStep();
-        adam.ZeroGrad();
+        Timings.Time("update", () =>
+        {
+            SumOverRanks();
+            sae.BeforeStep();
+            adam.StepOnce();
+            sae.AfterStep();
+            adam.ZeroGrad();
+        });
         state = state with { Step = state.Step + 1 };
         StepTaken?.Invoke(state.Step);
         progress?.Invoke(new TrainProgress(state.Step, options.TotalSteps, state.Tokens, options.TotalBatches * options.TokensPerBatch,
@@ -165,11 +275,11 @@ public sealed class MlsaeTrainer
         }
         if (options.Runtime.ValEvery > 0 && state.Step % options.Runtime.ValEvery == 0 && validation.Count > 0)
         {
-            var val = ValidateDuringTraining(validation);
+            var val = Timings.Time("validation", () => ValidateDuringTraining(validation));
             LastValidation = (state.Step, val);
             if (parallel.Writes()) AppendMetrics(new System.Text.Json.Nodes.JsonObject { ["step"] = state.Step, ["tokens"] = state.Tokens, ["val"] = val.ToJson() }.ToJsonString());
         }
-        if (state.Step % options.Runtime.CheckpointEvery == 0) Checkpoint(state, adam, aggregate);
+        if (state.Step % options.Runtime.CheckpointEvery == 0) Timings.Time("checkpoint", () => Checkpoint(state, adam, aggregate));
         return state;
     }
 

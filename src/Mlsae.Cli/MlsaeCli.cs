@@ -16,6 +16,7 @@ public static class MlsaeCli
             CreateModelCommand.Create(console),
             TokenizeCommand.Create(console),
             DataCommand.Create(console),
+            CacheCommand.Create(console),
             TrainCommand.Create(console),
             SweepCommand.Create(console),
             EvalCommand.Create(console),

@@ -23,28 +23,34 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
     public Option<bool> NoSkip { get; } = CommonOptions.NoSkipSpecialTokens();
     public Option<bool> AllowNonFinite { get; } = CommonOptions.AllowNonFiniteWeights();
     public TunedLensOptions Lens { get; } = new();
+    public ActivationCacheOptions Cache { get; } = new();
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Model, Revision, Layers, BatchSize, MaxTokens, Device, DType, NoSkip, AllowNonFinite }) command.Options.Add(option);
         if (needsSae) Sae.AddTo(command);
         Lens.AddTo(command);
+        Cache.AddTo(command);
         Data.AddTo(command);
     }
 
     /// <summary>Opens the SAE (when the command needs one; <paramref name="saeName"/> picks one of
-    /// several), its model and this shard's batches, shared by <paramref name="parallel"/>'s ranks when given.</summary>
+    /// several), its model and this shard's batches (with <c>--activations</c>: the cache's, its
+    /// vectors read instead of running the model), shared by <paramref name="parallel"/>'s ranks when given.</summary>
     public AnalysisSession Open(ParseResult parse, CliConsole console, string? saeName = null, Training.IDataParallel? parallel = null)
     {
-        var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(Device)!, parse.GetValue(DType)!);
+        var cache = Cache.Open(parse);
+        var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(Device)!, ActivationCacheOptions.Default(parse, DType, cache, i => i.ModelDType)!);
         var hub = CliHub.Lazy(console);
-        var sae = needsSae ? Sae.Load(parse, console, dev, saeName) : null;
         ModelSession? model = null;
+        SaeOptions.Resolved? sae = null;
         try
         {
+            sae = needsSae ? Sae.Load(parse, console, dev, saeName) : null;
             var run = sae?.Run;
-            var modelName = sae?.Model(parse.GetValue(Model)) ?? EmbeddedDefaults.Model(parse.GetValue(Model), console);
-            model = ModelSession.Open(modelName, parse.GetValue(Revision)!, sae?.LayerList(parse.GetValue(Layers)) ?? parse.GetValue(Layers),
+            var modelName = sae?.Model(parse.GetValue(Model)) ?? EmbeddedDefaults.Model(parse.GetValue(Model) ?? cache?.Index.Model, console);
+            model = ModelSession.Open(modelName, ActivationCacheOptions.Default(parse, Revision, cache, i => i.Revision)!,
+                sae?.LayerList(parse.GetValue(Layers)) ?? parse.GetValue(Layers) ?? (cache is null ? null : string.Join(",", cache.Index.Layers)),
                 dev, type, !parse.GetValue(NoSkip) && (run?.Model.SkipSpecialTokens ?? true), hub, Lens.Hook(parse, console, modelName, sae, hub, dev),
                 allowNonFiniteWeights: parse.GetValue(AllowNonFinite) || (run?.Model.AllowNonFiniteWeights ?? false));
             if (sae is not null && model.Model.Config.HiddenSize != sae.Autoencoder.NInputs)
@@ -53,9 +59,15 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             if (batch <= 0) throw new MlsaeException($"--batch-size must be positive, got {batch}");
             long tokens = parse.GetValue(MaxTokens);
             if (tokens <= 0) throw new MlsaeException($"--max-tokens must be positive, got {tokens}");
-            Data.ImplicitMaxLength = run?.Data.MaxLength ?? (modelName == EmbeddedModel.Name ? EmbeddedModel.RunDefaults.Data.MaxLength : null);
-            var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
+            Data.ImplicitMaxLength = run?.Data.MaxLength ?? cache?.Index.MaxLength ?? (modelName == EmbeddedModel.Name ? EmbeddedModel.RunDefaults.Data.MaxLength : null);
             var opened = model;
+            if (cache is not null)
+            {
+                cache.AttachTo(model, Data.ParseMaxLength(parse));
+                var cached = ActivationCacheOptions.Source(parse, Data, cache, batch, () => opened.Tokenizer);
+                return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = cached, DataName = cache.Index.Data.Data, MaxTokens = tokens, Parallel = parallel };
+            }
+            var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
             var source = Data.Source(parse, () => opened.Tokenizer, hub, batch, dataName);
             return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = source, DataName = dataName, MaxTokens = tokens, Parallel = parallel };
         }
@@ -63,6 +75,7 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
         {
             sae?.Dispose();
             model?.Dispose();
+            cache?.Dispose();
             throw;
         }
     }

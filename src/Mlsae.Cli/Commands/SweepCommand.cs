@@ -37,7 +37,9 @@ public static class SweepCommand
                 throw new MlsaeException("--config: the members come from the file; leave out --kind, --expansion-factor and -k");
             using var runLock = RunLock.Acquire(folder);
             var hub = CliHub.Lazy(console);
-            var options = resuming ? Sweep.Open(folder).Members[0].Run.Options.Validate() : flags.Options(parse, console, new TrainFlags.Shape("mlsae", 1, 1));
+            var first = resuming ? Sweep.Open(folder).Members[0].Run : null;
+            using var cache = first is not null ? flags.Activations.Reopen(parse, first.Options, first.Folder) : flags.Activations.Open(parse);
+            var options = first?.Options.Validate() ?? flags.Options(parse, console, new TrainFlags.Shape("mlsae", 1, 1), cache);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             var given = parse.GetValue(flags.Lens.TunedLens);
             if (resuming && given is not null) throw new MlsaeException("--tuned-lens: a resumed sweep keeps the lens its members were started with");
@@ -48,6 +50,7 @@ public static class SweepCommand
             using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(flags.Layers),
                 dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
                 allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
+            cache?.AttachTo(model, options.Data.MaxLength);
             Sweep sweep;
             if (resuming) sweep = Sweep.Open(folder);
             else

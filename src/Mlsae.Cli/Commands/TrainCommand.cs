@@ -35,7 +35,8 @@ public static class TrainCommand
             using var runLock = rank.Lock(runDir);
             if (rank.Writes && !resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
                 throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
-            var options = resuming ? Run.Open(runDir).Options.Validate() : rank.Recorded(flags.Options(parse, log)).Validate();
+            using var cache = resuming ? flags.Activations.Reopen(parse, Run.Open(runDir).Options, runDir) : flags.Activations.Open(parse);
+            var options = resuming ? Run.Open(runDir).Options.Validate() : rank.Recorded(flags.Options(parse, log, cache: cache)).Validate();
             var hub = CliHub.Lazy(log);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             var tuned = OpenLens(parse, options, resuming, hub, dev);
@@ -43,6 +44,7 @@ public static class TrainCommand
             using var model = ModelSession.Open(options.Model.Name, options.Model.Revision, LayerSelection.Format(options.Model.Layers) ?? parse.GetValue(flags.Layers),
                 dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
                 allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
+            cache?.AttachTo(model, options.Data.MaxLength);
             var run = resuming ? Run.Open(runDir) : rank.Create(runDir, RunTrainer.Resolve(options, model, log));
             bool resumeState = resuming && run.HasState;
             if (resuming && !resumeState) log.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");

@@ -42,6 +42,7 @@ sealed class TrainFlags(bool withShape = true)
     public Option<bool> NoSkip { get; } = CommonOptions.NoSkipSpecialTokens();
     public Option<bool> AllowNonFinite { get; } = CommonOptions.AllowNonFiniteWeights();
     public TunedLensOptions Lens { get; } = new TunedLensOptions(withQuirks: false);
+    public ActivationCacheOptions Activations { get; } = new ActivationCacheOptions();
 
     /// <summary>Adds the flags to <paramref name="command"/> (without <c>--kind</c>, <c>--expansion-factor</c> and <c>-k</c> for a sweep).</summary>
     public void AddTo(Command command)
@@ -54,18 +55,20 @@ sealed class TrainFlags(bool withShape = true)
             if (withShape || (option != Kind && option != Expansion && option != K)) command.Options.Add(option);
         Data.AddTo(command);
         Lens.AddTo(command);
+        Activations.AddTo(command);
     }
 
     /// <summary>The coder's kind, expansion factor and k when a sweep member gives them.</summary>
     public sealed record Shape(string Kind, int ExpansionFactor, int K);
     /// <summary>A new run's options: the flags given, <paramref name="shape"/> for a sweep member, and for the
     /// embedded model its own defaults for every flag left out.</summary>
-    public TrainOptions Options(ParseResult parse, CliConsole console, Shape? shape = null)
+    /// <remarks>With <paramref name="cache"/> (<c>--activations</c>) the model and data default to the cache's, which the options must match.</remarks>
+    public TrainOptions Options(ParseResult parse, CliConsole console, Shape? shape = null, Mlsae.Activations.Cache.ActivationCache? cache = null)
     {
         int auxkValue = parse.GetValue(Auxk);
         if (auxkValue < 0) throw new MlsaeException($"--auxk must not be negative, got {auxkValue}");
-        var modelName = EmbeddedDefaults.Model(parse.GetValue(Model), console);
-        var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console);
+        var modelName = EmbeddedDefaults.Model(parse.GetValue(Model) ?? cache?.Index.Model, console);
+        var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data) ?? cache?.Index.Data.Data, console);
         var tuned = new EmbeddedRunChoice(parse, modelName == EmbeddedModel.Name);
         var d = EmbeddedModel.RunDefaults;
         var options = new TrainOptions
@@ -102,6 +105,6 @@ sealed class TrainFlags(bool withShape = true)
             },
         };
         if (tuned.Replaced.Count > 0) console.Notice($"embedded run defaults: {string.Join(", ", tuned.Replaced)}");
-        return options;
+        return cache is null ? options : ActivationCacheOptions.Configure(parse, options, cache);
     }
 }

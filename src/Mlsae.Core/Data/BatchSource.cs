@@ -14,6 +14,7 @@ public sealed class BatchSource
 {
     readonly Lazy<Tokenizer> tokenizer;
     readonly Func<HubClient> hub;
+    readonly Func<DataPosition?, IEnumerable<PackedSequence>>? stored;
 
     /// <summary>The source.</summary>
     public DataSource Source { get; }
@@ -42,12 +43,23 @@ public sealed class BatchSource
         this.hub = hub;
     }
 
+    /// <summary>A source whose sequences were packed once and stored (an activation cache):
+    /// <paramref name="stored"/> opens them at a position, in the order and with the indices and
+    /// positions they had in <paramref name="source"/>'s stream; only the grouping and the shard rule
+    /// apply here.</summary>
+    public BatchSource(DataSource source, DocumentOptions documents, int maxLength, int batchSize, Shard shard, Func<Tokenizer> tokenizer,
+        Func<DataPosition?, IEnumerable<PackedSequence>> stored)
+        : this(source, documents, maxLength, batchSize, shard, tokenizer, () => throw new InvalidOperationException("stored sequences read no hub"))
+    {
+        this.stored = stored;
+    }
+
     /// <summary>The tokenizer (loaded on first use).</summary>
     public Tokenizer Tokenizer => tokenizer.Value;
 
     /// <summary>This shard's sequences from <paramref name="start"/> (the beginning when null).</summary>
     public IEnumerable<PackedSequence> Sequences(DataPosition? start = null) =>
-        SequenceStream.Read(Source, () => tokenizer.Value, MaxLength, Documents, Report, hub, start).Where(s => Shard.Holds(s.Index));
+        (stored?.Invoke(start) ?? SequenceStream.Read(Source, () => tokenizer.Value, MaxLength, Documents, Report, hub, start)).Where(s => Shard.Holds(s.Index));
 
     /// <summary>This shard's batches from <paramref name="start"/>. All sequences must have one length. // [B, T]</summary>
     public IEnumerable<TokenBatch> Batches(DataPosition? start = null) => Group(Sequences(start), BatchSize);

@@ -71,19 +71,8 @@ public sealed class SafeTensorsFile : IWeightSource
         try
         {
             long start = header.DataStart + e.Begin;
-            TensorBytes.ForEachChunk(tensor, chunkBytes, (chunk, offset) =>
-            {
-                // RandomAccess reads at an offset without moving a shared position, so reads may overlap.
-                int got = 0;
-                while (got < chunk.Length)
-                {
-                    int n = RandomAccess.Read(file.SafeFileHandle, chunk[got..], start + offset + got);
-                    if (n == 0)
-                        throw new MlsaeException(
-                            $"{Path}: tensor '{ContainedPath.Printable(name)}': file ends at byte {start + offset + got}, inside the tensor's data (it shrank after it was opened?)");
-                    got += n;
-                }
-            });
+            // RandomAccess reads at an offset without moving a shared position, so reads may overlap.
+            TensorBytes.ForEachChunk(tensor, chunkBytes, (chunk, offset) => ReadAt(name, chunk, start + offset));
             return tensor;
         }
         catch (Exception ex)
@@ -91,6 +80,38 @@ public sealed class SafeTensorsFile : IWeightSource
             tensor.Dispose();
             if (ex is IOException) throw MlsaeException.From($"{Path}: tensor '{ContainedPath.Printable(name)}': read failed", ex);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="destination"/>'s element count of consecutive elements of tensor
+    /// <paramref name="name"/>, from element <paramref name="firstElement"/> of its row-major data,
+    /// into <paramref name="destination"/> (a contiguous CPU tensor of the entry's dtype, e.g. a view
+    /// into a larger one): a slab of a large tensor without reading the rest.
+    /// </summary>
+    public void ReadInto(string name, long firstElement, torch.Tensor destination)
+    {
+        var e = Get(name);
+        long size = SafeTensorsDType.ElementSize(e.Type);
+        if (destination.dtype != e.Type || !destination.is_contiguous() || destination.device_type != DeviceType.CPU)
+            throw new ArgumentException($"a contiguous CPU {e.Type} tensor is needed", nameof(destination));
+        if (firstElement < 0 || firstElement + destination.numel() > (e.End - e.Begin) / size)
+            throw new MlsaeException($"{Path}: tensor '{ContainedPath.Printable(name)}': elements {firstElement}..{firstElement + destination.numel()} lie outside its {(e.End - e.Begin) / size}");
+        long start = header.DataStart + e.Begin + firstElement * size;
+        try { TensorBytes.ForEachChunk(destination, TensorBytes.DefaultChunkBytes, (chunk, offset) => ReadAt(name, chunk, start + offset)); }
+        catch (IOException ex) { throw MlsaeException.From($"{Path}: tensor '{ContainedPath.Printable(name)}': read failed", ex); }
+    }
+
+    void ReadAt(string name, Span<byte> chunk, long at)
+    {
+        int got = 0;
+        while (got < chunk.Length)
+        {
+            int n = RandomAccess.Read(file.SafeFileHandle, chunk[got..], at + got);
+            if (n == 0)
+                throw new MlsaeException(
+                    $"{Path}: tensor '{ContainedPath.Printable(name)}': file ends at byte {at + got}, inside the tensor's data (it shrank after it was opened?)");
+            got += n;
         }
     }
 

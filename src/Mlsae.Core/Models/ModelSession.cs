@@ -35,7 +35,7 @@ public sealed class ModelSession : IDisposable
     /// <summary>Special tokens whose positions are zeroed, or null.</summary>
     public SpecialTokens? Special { get; }
     /// <summary>The residual stream of <see cref="Layers"/>.</summary>
-    public ResidualStream Stream { get; }
+    public ResidualStream Stream { get; private set; }
     /// <summary>The folder holding its tokenizer files.</summary>
     public string TokenizerFolder => Model.TokenizerFolder ?? Folder;
     /// <summary>Whether the model folder ships a tokenizer.</summary>
@@ -64,10 +64,20 @@ public sealed class ModelSession : IDisposable
         }
     }
 
+    /// <summary>Makes <see cref="Stream"/> read the block outputs of the batches <paramref name="cached"/>
+    /// holds instead of running the model (same hook, same special-token rule); the session owns it
+    /// from then on. Call it before handing <see cref="Stream"/> out: earlier references keep the model.</summary>
+    public void ReadHiddenStatesFrom(ICachedHiddenStates cached)
+    {
+        if (Stream.Cached is not null) throw new InvalidOperationException("this session already reads from a cache");
+        Stream = new ResidualStream(Model, Layers, Special, Stream.Hook, cached);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
         Model.Dispose();
         (Stream.Hook as IDisposable)?.Dispose();
+        (Stream.Cached as IDisposable)?.Dispose();
     }
 }

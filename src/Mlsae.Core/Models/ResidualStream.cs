@@ -7,8 +7,11 @@ namespace Mlsae.Models;
 /// The MLSAE's input: a language model's block outputs for chosen layers, without gradients,
 /// mapped per layer by <see cref="Hook"/> when given, with special-token positions zeroed (as
 /// the reference's <c>Transformer.forward</c>) unless disabled, cast to float32 for the autoencoder.
+/// With <see cref="Cached"/> the block outputs of batches it holds come from there instead of the
+/// model; the hook and the zeroing apply to them exactly as to the model's.
 /// </summary>
-public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> layers, SpecialTokens? zeroSpecial, IResidualHook? hook = null)
+public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> layers, SpecialTokens? zeroSpecial, IResidualHook? hook = null,
+    ICachedHiddenStates? cached = null)
 {
     /// <summary>The model.</summary>
     public ILanguageModel Model { get; } = model;
@@ -18,13 +21,15 @@ public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> laye
     public SpecialTokens? ZeroSpecial { get; } = zeroSpecial;
     /// <summary>The map into the SAE's space applied per layer, or null for the identity.</summary>
     public IResidualHook? Hook { get; } = hook;
+    /// <summary>Stored block outputs read instead of running the model, or null.</summary>
+    public ICachedHiddenStates? Cached { get; } = cached;
 
     /// <summary>Runs the model: the SAE's inputs. // [B, T] → [L, B, T, D] float32</summary>
     public Tensor Forward(Tensor tokens)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var hidden = Model.Forward(tokens, Layers).HiddenStates;                     // [L, B, T, D]
+        var hidden = BlockOutputs(tokens);                                           // [L, B, T, D]
         return Map(hidden, tokens).MoveToOuterDisposeScope();
     }
 
@@ -35,7 +40,7 @@ public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> laye
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var hidden = Model.Forward(tokens, Layers).HiddenStates.to(ScalarType.Float32);     // [L, B, T, D]
+        var hidden = BlockOutputs(tokens).to(ScalarType.Float32);                    // [L, B, T, D]
         if (Hook is null)
         {
             var zeroed = Zero(hidden, tokens).MoveToOuterDisposeScope();
@@ -44,6 +49,10 @@ public sealed class ResidualStream(ILanguageModel model, IReadOnlyList<int> laye
         var inputs = Map(hidden, tokens).MoveToOuterDisposeScope();
         return new ResidualStreamOutput(inputs, Zero(hidden, tokens).MoveToOuterDisposeScope());
     }
+
+    /// <summary>The raw block outputs of <see cref="Layers"/>: the cache's when it holds the whole batch,
+    /// else the model's (in its compute dtype). // [B, T] → [L, B, T, D]</summary>
+    Tensor BlockOutputs(Tensor tokens) => Cached?.Read(tokens, Layers) ?? Model.Forward(tokens, Layers).HiddenStates;
 
     /// <summary>
     /// Maps block outputs of <see cref="Layers"/> into the SAE's space: the hook and the special-token

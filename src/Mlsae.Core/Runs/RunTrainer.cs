@@ -1,3 +1,4 @@
+using Mlsae.Activations.Cache;
 using Mlsae.Autoencoder;
 using Mlsae.Coders;
 using Mlsae.Data;
@@ -165,7 +166,9 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var documents = new DocumentOptions(options.Data.TextField, options.Data.SkipBadLines, options.Data.MaxDocumentBytes);
         BatchSource Open(string data, string split, Shard shard) => new(new DataSource(data, split, options.Data.Revision), documents,
             options.Data.MaxLength, options.Data.BatchSize, shard, () => model.Tokenizer, hub);
-        var training = Open(options.Data.Source, options.Data.Split, Shard.Parse(options.Data.Shard));
+        var training = options.Data.Activations is { } cached
+            ? ActivationCache.AttachedTo(model, cached).Source(options.Data.BatchSize, Shard.Parse(options.Data.Shard), () => model.Tokenizer)
+            : Open(options.Data.Source, options.Data.Split, Shard.Parse(options.Data.Shard));
         if (options.Data.ValData is not null)
             return (training, null, Open(options.Data.ValData, options.Data.Split == "train" ? "validation" : options.Data.Split, Shard.All).Batches().Take(options.Data.ValBatches).ToList());
         var validation = training.Batches().Take(options.Data.ValBatches).ToList();

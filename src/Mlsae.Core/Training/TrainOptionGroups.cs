@@ -44,6 +44,9 @@ public sealed record TrainDataOptions
     [JsonPropertyName("max_length")] public int MaxLength { get; init; } = 2048;
     /// <summary>Sequences per batch.</summary>
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 1;
+    /// <summary>The activation cache the training stream and its vectors are read from (<c>--activations</c>),
+    /// or null: the model runs on <see cref="Source"/>.</summary>
+    [JsonPropertyName("activations")] public global::Mlsae.Activations.Cache.ActivationCacheReference? Activations { get; init; }
 
     /// <summary>Fails with a message naming the bad flag.</summary>
     public void Validate()

@@ -25,15 +25,22 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr) : Runs.IRun
     public int Guard(Func<int> action)
     {
         try { return action(); }
-        catch (MlsaeException e) { return Fail(e.Message); }
-        catch (IOException e) { return Fail(e.Message); }
-        catch (UnauthorizedAccessException e) { return Fail(e.Message); }
         catch (Exception e)
         {
-            if (Environment.GetEnvironmentVariable("MLSAE_DEBUG") == "1") Error.WriteLine(e.ToString());
-            Fail($"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0].TrimEnd('\r')}");
-            return InternalError;
+            Fail(Describe(e, out bool internalError));
+            return internalError ? InternalError : 1;
         }
+    }
+
+    /// <summary>The one line <see cref="Guard"/> prints for <paramref name="e"/> (after <c>error: </c>):
+    /// a user error's message, or <c>internal error (Type): message</c> for a bug, whose trace goes to
+    /// stderr under <c>MLSAE_DEBUG=1</c>.</summary>
+    public string Describe(Exception e, out bool internalError)
+    {
+        internalError = e is not (MlsaeException or IOException or UnauthorizedAccessException);
+        if (!internalError) return e.Message;
+        if (Environment.GetEnvironmentVariable("MLSAE_DEBUG") == "1") Error.WriteLine(e.ToString());
+        return $"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0].TrimEnd('\r')}";
     }
 
     /// <summary>The exit code of an unexpected failure (a bug), as sysexits' EX_SOFTWARE.</summary>

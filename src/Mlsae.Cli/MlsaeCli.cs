@@ -37,6 +37,7 @@ public static class MlsaeCli
             ReportCommand.Create(console),
             PushCommand.Create(console),
             ServeCommand.Create(console),
+            MpiCheckCommand.Create(console),
         };
         var result = root.Parse(args);
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });

@@ -36,8 +36,8 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
 
     /// <summary>Opens the SAE (when the command needs one; <paramref name="saeName"/> picks one of
     /// several), its model and this shard's batches (with <c>--activations</c>: the cache's, its
-    /// vectors read instead of running the model).</summary>
-    public AnalysisSession Open(ParseResult parse, CliConsole console, string? saeName = null)
+    /// vectors read instead of running the model), shared by <paramref name="parallel"/>'s ranks when given.</summary>
+    public AnalysisSession Open(ParseResult parse, CliConsole console, string? saeName = null, Training.IDataParallel? parallel = null)
     {
         var cache = Cache.Open(parse);
         var (dev, type) = CommonOptions.ParseCompute(parse.GetValue(Device)!, ActivationCacheOptions.Default(parse, DType, cache, i => i.ModelDType)!);
@@ -66,11 +66,11 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
             {
                 cache.AttachTo(model, Data.ParseMaxLength(parse));
                 var cached = ActivationCacheOptions.Source(parse, Data, cache, batch, () => opened.Tokenizer);
-                return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = cached, DataName = cache.Index.Data.Data, MaxTokens = tokens };
+                return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = cached, DataName = cache.Index.Data.Data, MaxTokens = tokens, Parallel = parallel };
             }
             var dataName = EmbeddedDefaults.Data(parse.GetValue(Data.Data), console, heldOut: true);
             var source = Data.Source(parse, () => opened.Tokenizer, hub, batch, dataName);
-            return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = source, DataName = dataName, MaxTokens = tokens };
+            return new AnalysisSession { Autoencoder = sae?.Autoencoder, Run = run, SaeName = sae?.Folder ?? "", Model = model, Data = source, DataName = dataName, MaxTokens = tokens, Parallel = parallel };
         }
         catch
         {

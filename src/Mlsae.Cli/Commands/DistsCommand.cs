@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Mlsae.Analysis;
+using Mlsae.Distributed;
+using Mlsae.Training;
 using Mlsae.Reports;
 
 namespace Mlsae.Cli.Commands;
@@ -22,27 +24,33 @@ public static class DistsCommand
         };
         var command = new Command("dists", "Counts and totals [L, F] of each latent's TopK activations per layer; mean/var/std of its layer") { output, noFigures, order, every };
         analysis.AddTo(command);
-        command.SetAction(parse => console.Guard(() =>
+        var distributed = new DistributedOptions();
+        distributed.AddTo(command);
+        command.SetAction(parse => console.Guard(() => distributed.Run(parse, console, world =>
         {
+            var (ranks, log) = distributed.Start(parse, console, world);
             int n = parse.GetValue(every);
             if (n < 0) throw new MlsaeException($"--layer-std-every must be 0 or positive, got {n}");
-            using var session = analysis.Open(parse, console);
+            using var session = analysis.Open(parse, log, parallel: ranks);
             var metadata = session.Metadata();
             foreach (var (k, v) in CoderMetadata.Of(session.Sae)) metadata[k] = v;
-            var convergence = n == 0 ? null : new LayerStdConvergence(n, metadata);
-            var dists = LayerDists.Compute(session, console, convergence);
+            if (ranks is not null) RankAgreement.Require(ranks, RankAgreement.Fingerprint(string.Join("\n", metadata.OrderBy(m => m.Key, StringComparer.Ordinal))), "the flags, the mlsae build, the SAE or the data");
+            if (ranks is not null && n > 0) log.Notice("dists: under MPI the layer_std convergence table is not written (it follows one pass over the batches in order; dists merge leaves it out too)");
+            var convergence = n == 0 || ranks is not null ? null : new LayerStdConvergence(n, metadata);
+            var dists = ranks is { } parallel ? DistsReduction.Compute(session, log, parallel) : LayerDists.Compute(session, log, convergence);
+            if (ranks is not null && !ranks.Writes()) return 0;   // rank 0 writes the sum
             var path = parse.GetValue(output)!;
             bool figures = !parse.GetValue(noFigures);
-            Save(dists, metadata, path, figures, HeatmapFlags.OrderOf(parse, order), console);
+            Save(dists, metadata, path, figures, HeatmapFlags.OrderOf(parse, order), log);
             if (convergence is not null)
             {
                 var csv = DistsFiles.LayerStdStepPath(path);
                 convergence.SaveCsv(csv);
                 if (figures) DistsFigures.LayerStdSteps(convergence, $"layer_std while reading the data — {RunFigures.Name(metadata)}", Path.ChangeExtension(csv, ".png"));
-                console.Out.WriteLine($"wrote {csv}{(figures ? " and .png" : "")}: {convergence.Rows.Count} rows, every {n} batches");
+                log.Out.WriteLine($"wrote {csv}{(figures ? " and .png" : "")}: {convergence.Rows.Count} rows, every {n} batches");
             }
             return 0;
-        }));
+        })));
         command.Subcommands.Add(Merge(console));
         command.Subcommands.Add(DistsCosSimCommand.Create(console));
         command.Subcommands.Add(DistsLayerStdCommand.Create(console));

@@ -26,6 +26,9 @@ public static class SweepCommand
         flags.AddTo(command);
         command.SetAction(parse => console.Guard(() =>
         {
+            // Not spread over MPI yet: N copies would write the same folders.
+            if (Distributed.MpiLaunch.Detect() is { Size: not 1 } launch)
+                throw new MlsaeException($"sweep: started by {launch.Launcher}; a sweep runs in one process (train runs over MPI)");
             var folder = parse.GetValue(output)!;
             if (string.IsNullOrWhiteSpace(folder)) throw new MlsaeException("--out: an empty folder name");
             bool resuming = parse.GetValue(resume);

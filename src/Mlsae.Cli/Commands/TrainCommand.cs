@@ -19,20 +19,25 @@ public static class TrainCommand
         var flags = new TrainFlags();
         var output = new Option<string>("--out") { Description = "Run folder", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the interrupted run in --out (its run.json gives every other argument)" };
-        var command = new Command("train", "Train a sparse coder (an MLSAE, per-layer SAEs or a crosscoder: --kind) on a language model's residual stream") { output, resume };
+        var distributed = new DistributedOptions();
+        var checkReplicas = new Option<bool>("--check-replicas") { Description = "Under MPI, compare a checksum of the parameters over the ranks after every optimizer step (always done at checkpoints) and print it" };
+        var command = new Command("train", "Train a sparse coder (an MLSAE, per-layer SAEs or a crosscoder: --kind) on a language model's residual stream") { output, resume, checkReplicas };
         flags.AddTo(command);
-        command.SetAction(parse => console.Guard(() =>
+        distributed.AddTo(command);
+        command.SetAction(parse => console.Guard(() => distributed.Run(parse, console, world =>
         {
+            var rank = TrainRank.Start(parse, console, distributed, world);
+            var log = rank.Log;
             var runDir = parse.GetValue(output)!;
             if (string.IsNullOrWhiteSpace(runDir)) throw new MlsaeException("--out: an empty folder name");
             bool resuming = parse.GetValue(resume);
             if (resuming && !Run.Exists(runDir)) throw new MlsaeException($"--resume: {runDir} holds no run.json");
-            using var runLock = RunLock.Acquire(runDir);
-            if (!resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
+            using var runLock = rank.Lock(runDir);
+            if (rank.Writes && !resuming && Run.Exists(runDir) && Run.HasCheckpoint(runDir))
                 throw new MlsaeException($"--out: {runDir} already holds a run; pass --resume to continue it or choose another folder");
             using var cache = resuming ? flags.Activations.Reopen(parse, Run.Open(runDir).Options, runDir) : flags.Activations.Open(parse);
-            var options = resuming ? Run.Open(runDir).Options.Validate() : flags.Options(parse, console, cache: cache).Validate();
-            var hub = CliHub.Lazy(console);
+            var options = resuming ? Run.Open(runDir).Options.Validate() : rank.Recorded(flags.Options(parse, log, cache: cache)).Validate();
+            var hub = CliHub.Lazy(log);
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             var tuned = OpenLens(parse, options, resuming, hub, dev);
             if (tuned is not null && !resuming) options = options with { Autoencoder = options.Autoencoder with { TunedLens = tuned.Reference } };
@@ -40,21 +45,21 @@ public static class TrainCommand
                 dev, type, options.Model.SkipSpecialTokens, hub, tuned is null ? null : TunedLensHook.For(tuned, options.Model.Name, options.Autoencoder.ReferenceQuirks),
                 allowNonFiniteWeights: options.Model.AllowNonFiniteWeights);
             cache?.AttachTo(model, options.Data.MaxLength);
-            if (!resuming) options = WithKindK(parse, options, model.Layers.Length, console);
-            var run = resuming ? Run.Open(runDir) : Run.Create(runDir, RunTrainer.Resolve(options, model, console), replaceUnstarted: true);
+            if (!resuming) options = WithKindK(parse, options, model.Layers.Length, log);
+            var run = resuming ? Run.Open(runDir) : rank.Create(runDir, RunTrainer.Resolve(options, model, log));
             bool resumeState = resuming && run.HasState;
-            if (resuming && !resumeState) console.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
-            var outcome = new RunTrainer(run, model, hub, console).Train(resumeState);
+            if (resuming && !resumeState) log.Notice($"--resume: {runDir} has no checkpoint yet; starting the run from its beginning");
+            var outcome = new RunTrainer(run, model, hub, log, rank.Parallel) { CheckReplicas = parse.GetValue(checkReplicas) }.Train(resumeState);
             if (outcome.Eval is not null)
             {
                 RunFigures.Draw(run.Folder);
                 RunReport.Write(run.Folder, run.PathOf(Run.ReportFile));
             }
-            console.Out.WriteLine($"wrote {runDir}: checkpoint ({CheckpointFiles(run.Options)}), run.json, metrics.jsonl"
+            log.Out.WriteLine($"wrote {runDir}: checkpoint ({CheckpointFiles(run.Options)}), run.json, metrics.jsonl"
                 + (outcome.Eval is not null ? ", eval.json, summary.md, dists (+ heatmap), variances.json, examples.db, report.html" : ""));
-            if (outcome.Eval is not null) console.Out.WriteLine($"explore it in the browser: mlsae serve --sae {runDir}");
+            if (outcome.Eval is not null) log.Out.WriteLine($"explore it in the browser: mlsae serve --sae {runDir}");
             return 0;
-        }));
+        })));
         return command;
 
         // A crosscoder's K counts a token's codes across its layers: without -k it gets L × the MLSAE's default,

@@ -27,6 +27,9 @@ public sealed class AnalysisSession : IDisposable
     public required string DataName { get; init; }
     /// <summary>Tokens to read (of this shard).</summary>
     public required long MaxTokens { get; init; }
+    /// <summary>The ranks that share the batches (batch j goes to rank j mod N, as in training); null
+    /// or one process: every batch is this process's.</summary>
+    public Training.IDataParallel? Parallel { get; init; }
 
     /// <summary>The SAE; an error for a model-only session.</summary>
     public Coders.ISparseCoder Sae => Autoencoder ?? throw new InvalidOperationException("this analysis was opened without an SAE");
@@ -41,14 +44,16 @@ public sealed class AnalysisSession : IDisposable
     /// <summary>
     /// Streams the batches through the model and the SAE (no gradients, the SAE's state untouched),
     /// handing each batch and its output to <paramref name="use"/> inside the batch's dispose scope.
-    /// Returns the tokens read.
+    /// Under several ranks only this rank's batches are encoded (every rank reads the whole stream:
+    /// tokenizing is far cheaper than the model). Returns the tokens read by this rank.
     /// </summary>
     public long Encode(string title, IRunObserver observer, Action<TokenBatch, Coders.SparseCoderOutput> use) =>
         observer.Progress(title, MaxBatches * Data.BatchSize * Data.MaxLength, "tokens", done =>
         {
-            long seen = 0;
+            long seen = 0, index = 0;
             foreach (var batch in Batches())
             {
+                if (Parallel is { } ranks && !Training.DataParallel.Takes(ranks, index++)) continue;
                 using var scope = NewDisposeScope();
                 using var _ = no_grad();
                 using var output = Sae.Forward(Stream.Forward(Stream.Tokens(batch.Sequences)), training: false);

@@ -45,6 +45,9 @@ public sealed class LayerDists
     }
     double[,]? decoderShare;
 
+    /// <summary>The accumulators themselves, for an exact sum over MPI ranks (Distributed/DistsReduction).</summary>
+    internal (long[] Counts, Int128[] Totals, long[] Density) Cells => (counts, totals, density);
+
     /// <summary>An empty accumulator.</summary>
     public LayerDists(int layers, int latents)
     {

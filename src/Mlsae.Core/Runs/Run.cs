@@ -72,6 +72,10 @@ public sealed class Run
         return new Run(folder, options);
     }
 
+    /// <summary>The run that rank 0 of a data-parallel job writes in <paramref name="folder"/>, as another
+    /// rank sees it: the folder and this rank's options; nothing is read or written.</summary>
+    public static Run OfOtherRank(string folder, TrainOptions options) => new(folder, options);
+
     /// <summary>Whether a resumable training state was written.</summary>
     public bool HasState => HasCheckpoint(Folder);
 

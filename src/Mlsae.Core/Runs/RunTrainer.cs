@@ -1,6 +1,7 @@
 using Mlsae.Activations.Cache;
 using Mlsae.Coders;
 using Mlsae.Data;
+using Mlsae.Distributed;
 using Mlsae.Evaluation;
 using Mlsae.Hub;
 using Mlsae.IO;
@@ -21,8 +22,14 @@ public sealed record TrainOutcome(TrainingState State, EvalResult? Eval, bool Da
 /// summary.md and the analyses of <see cref="RunAnalyses"/>. The CLI parses options into a
 /// <see cref="TrainOptions"/> and calls this; a server or a library user calls the same.
 /// </summary>
-public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub, IRunObserver observer)
+public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub, IRunObserver observer, IDataParallel? parallel = null)
 {
+    readonly IDataParallel parallel = parallel ?? SingleProcess.Instance;
+
+    /// <summary>Under several ranks, compare a checksum of the parameters over the ranks after every
+    /// step (not only at checkpoints) and print it.</summary>
+    public bool CheckReplicas { get; init; }
+
     /// <summary>
     /// The options a new run records once its model is loaded: the layers it reads (all when none
     /// were given) and the reference's <c>min(model_max_length, max_length)</c>.
@@ -41,7 +48,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
     /// <summary>Trains (continuing the saved state when <paramref name="resume"/>), validates and analyses.</summary>
     public TrainOutcome Train(bool resume)
     {
-        using var prepared = Prepare(resume);
+        using var prepared = Prepare(resume, parallel);
         var options = run.Options;
         TrainProgress? last = null;
         var final = observer.Progress("train", options.TotalBatches * options.TokensPerBatch, "tokens",
@@ -65,12 +72,14 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var options = run.Options;
         if (resume && !run.HasState) throw new MlsaeException($"--resume: {TrainingState.PathIn(run.Folder)} not found (the run has no checkpoint yet)");
         var (training, start, validation) = Streams(options);
+        parallel ??= SingleProcess.Instance;
+        RankAgreement.Require(parallel, RankAgreement.Fingerprint(options, validation), "the flags, the mlsae build or the data (run options and validation batches)");
         int dModel = model.Model.Config.HiddenSize;
         SparseCoderFactory.CheckMemory(options, dModel, model.Layers.Length);
         var sae = SparseCoderFactory.Create(options, dModel, model.Layers, model.Model.Device);
         try
         {
-            var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder, parallel);
+            var trainer = new MlsaeTrainer(options, model.Stream, sae, run.Folder, parallel) { StepTaken = ReplicaCheck(sae, options, parallel) };
             observer.Notice($"train: {model.Name}, layers [{string.Join(", ", model.Layers)}], {options.Autoencoder.Kind}, {sae.NLatents} latents (x{options.Autoencoder.ExpansionFactor}), k {sae.K}, "
                 + $"{options.TotalSteps} steps of {options.TokensPerBatch * options.Optimizer.AccumulateGradBatches:N0} tokens{(resume ? ", resuming" : "")}");
             return new Prepared(training, start, validation, sae, trainer);
@@ -89,6 +98,7 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         var (sae, validation, trainer) = (prepared.Sae, prepared.Validation, prepared.Trainer);
         bool ranOut = final.Batches < options.TotalBatches;
         if (ranOut) observer.Notice($"note: the data ran out after {final.Tokens:N0} tokens ({prepared.Training.Report.Summary()})");
+        if (!parallel.Writes()) return new TrainOutcome(final, null, ranOut);   // rank 0 validates and writes the results
         if (validation.Count == 0) return new TrainOutcome(final, null, ranOut);
         var analyses = new RunAnalyses(model.Layers.Length, sae, validation);
         EvalResult result;
@@ -111,6 +121,20 @@ public sealed class RunTrainer(Run run, ModelSession model, Func<HubClient> hub,
         ]));
         analyses.Write(run, model, sae, observer);
         return new TrainOutcome(final, result, ranOut);
+    }
+
+    /// <summary>Under several ranks, after every step (<see cref="CheckReplicas"/>) or every checkpoint: the
+    /// parameters must be bit-identical on every rank, or the run stops naming the ranks that drifted.</summary>
+    Action<long>? ReplicaCheck(ISparseCoder sae, TrainOptions options, IDataParallel ranks)
+    {
+        if (ranks.Size == 1) return null;
+        return step =>
+        {
+            if (!CheckReplicas && step % options.Runtime.CheckpointEvery != 0) return;
+            ulong checksum = RankAgreement.Checksum(sae.Parameters);
+            RankAgreement.Require(ranks, checksum, $"the parameters after step {step} (the replicas drifted apart)");
+            if (CheckReplicas) observer.Notice($"replicas: step {step}, parameters identical on all {ranks.Size} ranks (xxhash64 {checksum:x16})");
+        };
     }
 
     /// <summary>The training batches, where training starts, and the validation batches (held out

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Mlsae.Coders;
 using Mlsae.Data;
+using Mlsae.Distributed;
 using Mlsae.Evaluation;
 using Mlsae.IO;
 using Mlsae.Metrics;
@@ -129,6 +130,7 @@ public sealed class MlsaeTrainer
         readonly Action<TrainProgress>? progress;
         readonly Stopwatch clock = Stopwatch.StartNew();
         int accumulated;   // states are saved at optimizer steps, so a resume starts a fresh accumulation
+        List<(int Slot, BatchMetrics Metrics)> own = [];   // this rank's micro-batches of the step
 
         internal TrainingSession(MlsaeTrainer trainer, AdamOptimizer adam, StepAggregate aggregate, TrainingState state,
             IReadOnlyList<TokenBatch> validation, Action<TrainProgress>? progress)
@@ -154,21 +156,27 @@ public sealed class MlsaeTrainer
         public void Consume(TokenBatch batch, Tensor? inputs)
         {
             if (Finished) throw new InvalidOperationException("the run has consumed all its batches");
-            if (TakesNext) trainer.TrainBatch(batch, inputs ?? throw new ArgumentNullException(nameof(inputs), "this rank's batch needs its inputs"),
-                State.Batches == 0, aggregate, State.Step);
+            if (TakesNext) own.Add((accumulated, trainer.TrainBatch(batch, inputs ?? throw new ArgumentNullException(nameof(inputs), "this rank's batch needs its inputs"),
+                State.Batches == 0, State.Step)));
             if (State.Batches == 0) trainer.BroadcastParameters();   // the first micro-batch (rank 0's) initialized them
             State = State with { Batches = State.Batches + 1, Sequences = State.Sequences + batch.Size, Tokens = State.Tokens + batch.Tokens, Position = batch.Next };
             if (++accumulated < trainer.options.Optimizer.AccumulateGradBatches && !Finished) return;
-            accumulated = 0;
-            State = trainer.Step(adam, State, aggregate, validation, clock, progress);
+            State = trainer.Step(adam, State, aggregate, StepBatches(), validation, clock, progress);
+        }
+
+        /// <summary>Every rank's micro-batch metrics of the step in stream order; starts the next step.</summary>
+        IReadOnlyList<BatchMetrics> StepBatches()
+        {
+            var all = BatchMetricsExchange.AllInOrder(trainer.parallel, own, accumulated);
+            (accumulated, own) = (0, []);
+            return all;
         }
 
         /// <summary>Steps on a final partial accumulation (the data ended mid-step), writes the last
         /// checkpoint, and returns the final state. Fails when no batch was ever consumed.</summary>
         public TrainingState End()
         {
-            if (accumulated > 0) State = trainer.Step(adam, State, aggregate, validation, clock, progress);
-            accumulated = 0;
+            if (accumulated > 0) State = trainer.Step(adam, State, aggregate, StepBatches(), validation, clock, progress);
             if (State.Batches == 0) throw new MlsaeException("--data: no training batches (the data holds no full sequence after the validation part)");
             trainer.Checkpoint(State, adam, aggregate);
             return State;
@@ -178,7 +186,7 @@ public sealed class MlsaeTrainer
         public void Dispose() => adam.Dispose();
     }
 
-    void TrainBatch(TokenBatch batch, Tensor inputs, bool first, StepAggregate aggregate, long step)
+    BatchMetrics TrainBatch(TokenBatch batch, Tensor inputs, bool first, long step)
     {
         using var scope = NewDisposeScope();
         if (first) sae.InitializeFromFirstBatch(inputs);
@@ -199,10 +207,10 @@ public sealed class MlsaeTrainer
         using var _ = no_grad();
         // The reference's DeadLatents in training_step: this batch's selections against its B·T tokens.
         var selections = SparsityMetrics.Selections(output.TopK.Indices, sae.NLatents);
-        aggregate.Add(new BatchMetrics(totalValue, loss.FvuMean.item<float>(), loss.AuxK.item<float>(), ToArray(loss.Fvu),
+        return new BatchMetrics(totalValue, loss.FvuMean.item<float>(), loss.AuxK.item<float>(), ToArray(loss.Fvu),
             ToArray(SparsityMetrics.L0(output.TopK.Values, sae.DeadThreshold)), ToArray(SparsityMetrics.L1(output.TopK.Values)),
             ToArray(Fvu.LayerMse(inputs, output.Recons)), output.Dead.item<float>(),
-            SparsityMetrics.DeadFraction(selections, batch.Tokens, options.Autoencoder.DeadTokensThreshold)));
+            SparsityMetrics.DeadFraction(selections, batch.Tokens, options.Autoencoder.DeadTokensThreshold));
     }
 
     /// <summary>What a non-finite loss means: the model's activations were already non-finite (its
@@ -238,9 +246,16 @@ public sealed class MlsaeTrainer
 
     static double[] ToArray(Tensor t) => t.detach().to(ScalarType.Float64).cpu().data<double>().ToArray();
 
-    TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<TokenBatch> validation,
+    /// <summary>Runs after every optimizer step with the step's number, on every rank (e.g. to check
+    /// that the replicas still agree).</summary>
+    public Action<long>? StepTaken { get; init; }
+
+    /// <summary>One optimizer step; <paramref name="batches"/> are the step's micro-batch metrics from
+    /// every rank, in stream order.</summary>
+    TrainingState Step(AdamOptimizer adam, TrainingState state, StepAggregate aggregate, IReadOnlyList<BatchMetrics> batches, IReadOnlyList<TokenBatch> validation,
         Stopwatch clock, Action<TrainProgress>? progress)
     {
+        foreach (var m in batches) aggregate.Add(m);
         Timings.Time("update", () =>
         {
             SumOverRanks();
@@ -250,6 +265,7 @@ public sealed class MlsaeTrainer
             adam.ZeroGrad();
         });
         state = state with { Step = state.Step + 1 };
+        StepTaken?.Invoke(state.Step);
         progress?.Invoke(new TrainProgress(state.Step, options.TotalSteps, state.Tokens, options.TotalBatches * options.TokensPerBatch,
             aggregate.Empty ? double.NaN : aggregate.Loss, aggregate.Empty ? double.NaN : aggregate.FvuMean, aggregate.Dead));
         if (state.Step % options.Runtime.LogEvery == 0 && !aggregate.Empty)

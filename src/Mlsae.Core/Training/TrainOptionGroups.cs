@@ -136,7 +136,8 @@ public sealed record RuntimeOptions
     [JsonPropertyName("val_every")] public int ValEvery { get; init; } = 50;
     /// <summary>Optimizer steps between resumable checkpoints.</summary>
     [JsonPropertyName("checkpoint_every")] public int CheckpointEvery { get; init; } = 10;
-    /// <summary>Processes training together (data-parallel); 1 for one process.</summary>
+    /// <summary>Processes (MPI ranks) that started the run together, data-parallel; 1 for one process.
+    /// A resumed run keeps the number it was started with, whatever number resumes it.</summary>
     [JsonPropertyName("world_size")] public int WorldSize { get; init; } = 1;
 
     /// <summary>Fails with a message naming the bad flag.</summary>
@@ -145,7 +146,7 @@ public sealed record RuntimeOptions
         OptionChecks.Positive(LogEvery, "--log-every");
         OptionChecks.Positive(CheckpointEvery, "--checkpoint-every");
         if (ValEvery < 0) throw new MlsaeException($"--val-every must not be negative, got {ValEvery}");
-        if (WorldSize != 1) throw new MlsaeException($"world_size: {WorldSize} processes are not supported yet (1)");
+        if (WorldSize < 1) throw new MlsaeException($"world_size must be at least 1, got {WorldSize}");
     }
 }
 

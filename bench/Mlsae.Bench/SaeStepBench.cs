@@ -72,8 +72,9 @@ public static class SaeStepBench
     public sealed record Phase(int ExpansionFactor, double EncoderMatmulMs, double TopKMs, double AuxKTopKMs, double DecodeMs,
         double SparseWeightGradMs, double DenseWeightGradMs);
 
+    /// <summary>The bench's output. <c>LoadBefore</c>/<c>LoadAfter</c>: the machine's load averages around the run.</summary>
     public sealed record Result(string Benchmark, int Threads, int Vectors, int DModel, int K, int AuxK, int Repeats, int Warmup,
-        PythonReference.Info Reference, List<Row> Rows, List<Phase>? Phases);
+        double[]? LoadBefore, double[]? LoadAfter, PythonReference.Info Reference, List<Row> Rows, List<Phase>? Phases);
 
     /// <summary>What ours and the reference measured for one expansion factor and dtype (fresh and
     /// half dead); a measurement with <see cref="StepMeasurement.Error"/> set has no numbers.</summary>
@@ -126,6 +127,7 @@ public static class SaeStepBench
         var dtypes = args.DTypeNames("--dtypes", "float32,bfloat16");
         bool straightPort = args.Switch("--straight-port");
         set_num_threads(threads);
+        var loadBefore = MachineLoad.Now();
         var availability = PythonReference.Discover(args.Value("--python"), args.Switch("--no-reference"),
             args.String("--blas-cache", PrivateOpenBlas.DefaultCache));
         if (availability.Reason is not null) Console.Error.WriteLine($"reference: not run: {availability.Reason}");
@@ -166,7 +168,7 @@ public static class SaeStepBench
         }
         var info = PythonReference.Describe(availability, firstReference);
         var phases = args.Switch("--no-phases") ? null : expansions.Select(x => Profile(x, vectors, repeats)).ToList();
-        return new Result("sae-step", threads, vectors, D, K, AuxK, repeats, warmup, info, rows, phases);
+        return new Result("sae-step", threads, vectors, D, K, AuxK, repeats, warmup, loadBefore, MachineLoad.Now(), info, rows, phases);
     }
 
     /// <summary>A child's outcome as a measurement (its error when it failed).</summary>

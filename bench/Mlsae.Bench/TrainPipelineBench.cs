@@ -39,8 +39,9 @@ public static class TrainPipelineBench
         public string? ReferenceError { get; init; }
     }
 
+    /// <summary>The bench's output. <c>LoadBefore</c>/<c>LoadAfter</c>: the machine's load averages around the run.</summary>
     public sealed record Result(string Benchmark, int Threads, int SeqLength, int TimedBatches, int ExpansionFactor,
-        PythonReference.Info Reference, List<Row> Rows);
+        double[]? LoadBefore, double[]? LoadAfter, PythonReference.Info Reference, List<Row> Rows);
 
     /// <summary>What the reference's script reports (the fields this bench reads).</summary>
     sealed record ReferenceResult(double TokensPerSecond, Dictionary<string, double>? Breakdown, double? PeakRssMiB);
@@ -50,6 +51,7 @@ public static class TrainPipelineBench
         int seq = args.Int("--seq", 2048), batches = args.Int("--batches", 4), threads = args.Int("--threads", 2);
         var dtypes = args.DTypeNames("--dtypes", "float32,bfloat16");
         bool straightPort = args.Switch("--straight-port");
+        var loadBefore = MachineLoad.Now();
         var availability = PythonReference.Discover(args.Value("--python"), args.Switch("--no-reference"),
             args.String("--blas-cache", PrivateOpenBlas.DefaultCache));
         if (availability.Reason is not null) Console.Error.WriteLine($"reference: not run: {availability.Reason}");
@@ -96,7 +98,7 @@ public static class TrainPipelineBench
                     + $"(reference fp32 {row.ReferenceTokensPerSecond?.ToString("F0") ?? "-"}, ratio {row.RatioToReference?.ToString("F2") ?? "-"})");
                 rows.Add(row);
             }
-            return new Result("train-pipeline", threads, seq, batches, 16, PythonReference.Describe(availability, referenceJson), rows);
+            return new Result("train-pipeline", threads, seq, batches, 16, loadBefore, MachineLoad.Now(), PythonReference.Describe(availability, referenceJson), rows);
         }
         finally
         {

@@ -25,7 +25,11 @@ public class SweepTests
 
     static void AssertSameRun(string expected, string actual)
     {
-        Assert.Equal(File.ReadAllBytes(Path.Combine(expected, "model.safetensors")), File.ReadAllBytes(Path.Combine(actual, "model.safetensors")));
+        // Every checkpoint file (a per-layer family keeps one per layer folder) and the training state.
+        var weights = Directory.GetFiles(expected, "model.safetensors", SearchOption.AllDirectories).Append(Path.Combine(expected, "state", "training_state.safetensors")).ToList();
+        Assert.NotEmpty(weights);
+        foreach (var file in weights)
+            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(actual, Path.GetRelativePath(expected, file)))), file);
         Assert.Equal(TinyRun.LinesWithoutTime(Path.Combine(expected, "metrics.jsonl")), TinyRun.LinesWithoutTime(Path.Combine(actual, "metrics.jsonl")));
         Assert.Equal(File.ReadAllText(Path.Combine(expected, "eval.json")), File.ReadAllText(Path.Combine(actual, "eval.json")));
     }
@@ -80,6 +84,25 @@ public class SweepTests
         Assert.True(r.ExitCode == 0, r.Error);
         foreach (var member in new[] { "mlsae-x2-k4", "mlsae-x2-k8", "mlsae-x4-k4", "mlsae-x4-k8" })
             AssertSameRun(Path.Combine(straight, member), Path.Combine(resumed, member));
+    }
+
+    [Fact]
+    public void PerLayerAndCrosscoderMembersEndAsTheirSoloRuns()
+    {
+        var data = TinyRun.Data(24, seed: 6);
+        var sweep = Path.Combine(Fixtures.TempDir(), "kinds");
+        var args = SweepArgs(data, sweep, steps: 3).ToList();
+        args[args.IndexOf("--expansion-factor") + 1] = "2";
+        args[args.IndexOf("-k") + 1] = "4";
+        var r = CliRunner.Run([.. args, "--kind", "per-layer,crosscoder"]);
+        Assert.True(r.ExitCode == 0, r.Error);
+        foreach (var (kind, k) in new[] { ("per-layer", 4), ("crosscoder", 8) })   // the crosscoder keeps k × 2 layers per token
+        {
+            var solo = Path.Combine(Fixtures.TempDir(), kind);
+            var s = CliRunner.Run(TinyRun.TrainArgs(data, solo, 3, "--checkpoint-every", "1", "--val-every", "2", "--expansion-factor", "2", "-k", k.ToString(), "--kind", kind));
+            Assert.True(s.ExitCode == 0, s.Error);
+            AssertSameRun(solo, Path.Combine(sweep, $"{kind}-x2-k{k}"));
+        }
     }
 
     [Theory]

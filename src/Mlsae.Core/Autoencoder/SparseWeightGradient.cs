@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace Mlsae.Autoencoder;
 
 /// <summary>
-/// The encoder's weight gradient from its selected entries alone:
-/// <c>dW[j] = Σ_(n, s : i[n, s] = j) g[n, s] · u[n]</c>, and per latent <c>Σ g</c> (for the bias
-/// gradient). Entries with a zero gradient (AuxK slots the ReLU stopped) are skipped. On the CPU
+/// A weight gradient from selected entries alone, <c>dW[j] = Σ_(n, s : i[n, s] = j) g[n, s] · u[n]</c>,
+/// and per latent <c>Σ g</c>: the encoder's (g the TopK/AuxK gradients, u the inputs; the sums give
+/// the bias gradient) and the decoder's (g the latent values, u the output gradient). Entries with
+/// g = 0 (AuxK slots the ReLU stopped) are skipped. On the CPU
 /// the entries are bucketed by latent (a counting sort) and each latent's row is accumulated by
 /// one thread in increasing n, so the result does not depend on the thread count; elsewhere a
 /// sparse COO <c>[F, N]·[N, D]</c> product.

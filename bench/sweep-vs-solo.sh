@@ -34,7 +34,14 @@ solo = dict(a.split("=") for a in sys.argv[4:])
 solo = {k: float(v) for k, v in solo.items()}
 members = json.load(open(os.path.join(work, "sweep", "sweep.json")))["members"]
 first = json.load(open(os.path.join(work, "sweep", members[0]["dir"], "timings.json")))
-identical = all(open(os.path.join(work, "sweep", d, "model.safetensors"), "rb").read() == open(os.path.join(work, "solo-" + d, "model.safetensors"), "rb").read() for d in solo)
+def checkpoints(root):
+    # A per-layer family keeps one checkpoint per layer folder: compare every model.safetensors.
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs if f == "model.safetensors")
+def same(d):
+    a, b = os.path.join(work, "sweep", d), os.path.join(work, "solo-" + d)
+    names = checkpoints(b)
+    return bool(names) and names == checkpoints(a) and all(open(os.path.join(a, n), "rb").read() == open(os.path.join(b, n), "rb").read() for n in names)
+identical = all(same(d) for d in solo)
 print(json.dumps({"members": [m["dir"] for m in members], "sweep_seconds": round(end - start, 1), "solo_seconds": {k: round(v, 1) for k, v in solo.items()},
                   "solo_total_seconds": round(sum(solo.values()), 1), "speedup": round(sum(solo.values()) / (end - start), 2),
                   "weights_identical": identical, "first_member_timings": first["seconds"]}, indent=2))

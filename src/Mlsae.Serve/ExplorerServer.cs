@@ -94,7 +94,9 @@ public sealed class ExplorerServer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
+        // Open keep-alive connections and requests in flight get a few seconds, not the host's 30.
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await app.StopAsync(grace.Token);
         await app.DisposeAsync();
     }
 }

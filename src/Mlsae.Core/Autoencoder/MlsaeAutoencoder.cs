@@ -115,6 +115,8 @@ public sealed class MlsaeAutoencoder : ISparseCoder
             AuxK = Config.AuxK,
             ComputeDType = Settings.ComputeDType,
             DeadMask = topk => DeadMaskFor(topk, training, tokens),
+            // Known before the TopK unless the reference's order updates the counters with this call.
+            ExpectedDeadMask = training && Settings.ReferenceQuirks ? null : DeadLatents.Mask(),
         };
         var raw = Settings.Kernels == MlsaeKernels.Sparse
             ? TopKEncoder.apply(standardized, PreEncoderBias, Encoder, selection)

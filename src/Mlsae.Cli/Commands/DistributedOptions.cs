@@ -56,6 +56,16 @@ public sealed class DistributedOptions
         return (new MpiDataParallel(world), log);
     }
 
+    /// <summary>Under several ranks, fails on every rank at start-up unless all opened the same
+    /// analysis (flags, build, SAE and data, as <paramref name="session"/>'s metadata and
+    /// <paramref name="extra"/> describe it).</summary>
+    public static void Agree(IDataParallel? ranks, Analysis.AnalysisSession session, params string[] extra)
+    {
+        if (ranks is null) return;
+        var metadata = session.Metadata().OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}={m.Value}");
+        RankAgreement.Require(ranks, RankAgreement.Fingerprint(string.Join("\n", metadata.Concat(extra))), "the flags, the mlsae build, the SAE or the data");
+    }
+
     /// <summary>
     /// Runs <paramref name="body"/> with the MPI world when the launch and <c>--distributed</c> ask
     /// for one (null: one process). Under several ranks an exception on this rank prints

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mlsae.Data;
 using Mlsae.Evaluation;
 using Mlsae.Models;
+using Mlsae.Training;
 using Spectre.Console;
 
 namespace Mlsae.Cli.Commands;
@@ -21,16 +22,22 @@ public static class EvalCommand
             deadTokens, noDownstream, output,
         };
         analysis.AddTo(command);
-        command.SetAction(parse => console.Guard(() =>
+        var distributed = new DistributedOptions();
+        distributed.AddTo(command);
+        command.SetAction(parse => console.Guard(() => distributed.Run(parse, console, world =>
         {
-            using var session = analysis.Open(parse, console);
-            var result = console.Progress("eval", session.MaxBatches * session.Data.BatchSize * session.Data.MaxLength, "tokens", done =>
+            var (ranks, log) = distributed.Start(parse, console, world);
+            using var session = analysis.Open(parse, log, parallel: ranks);
+            DistributedOptions.Agree(ranks, session, $"downstream={!parse.GetValue(noDownstream)}", $"dead={parse.GetValue(deadTokens)}");
+            var result = log.Progress("eval", session.MaxBatches * session.Data.BatchSize * session.Data.MaxLength, "tokens", done =>
                 MlsaeEvaluator.Run(session.Stream, session.Sae, session.Batches().Select(b => b.Sequences), !parse.GetValue(noDownstream),
-                    parse.GetValue(deadTokens) ?? session.Run?.Autoencoder.DeadTokensThreshold ?? 10_000_000, (int)Math.Min(int.MaxValue, session.MaxBatches), done));
+                    parse.GetValue(deadTokens) ?? session.Run?.Autoencoder.DeadTokensThreshold ?? 10_000_000, (int)Math.Min(int.MaxValue, session.MaxBatches), done,
+                    parallel: ranks));
+            if (ranks is not null && !ranks.Writes()) return 0;   // rank 0 writes the merge
             result.Save(parse.GetValue(output)!);
-            Print(result, console);
+            Print(result, log);
             return 0;
-        }));
+        })));
         return command;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mlsae.Analysis;
+using Mlsae.Training;
 
 namespace Mlsae.Cli.Commands;
 
@@ -15,23 +16,32 @@ public static class ExamplesCommand
         var output = new Option<string>("--out") { Description = "Output SQLite database", Required = true };
         var command = new Command("examples", "Max-activating examples of every latent at every layer, with context, into SQLite") { top, window, output };
         analysis.AddTo(command);
-        command.SetAction(parse => console.Guard(() =>
+        var distributed = new DistributedOptions();
+        distributed.AddTo(command);
+        command.SetAction(parse => console.Guard(() => distributed.Run(parse, console, world =>
         {
             int n = parse.GetValue(top), w = parse.GetValue(window);
             if (n <= 0) throw new MlsaeException($"--top must be positive, got {n}");
             if (w < 0) throw new MlsaeException($"--window must not be negative, got {w}");
-            using var session = analysis.Open(parse, console);
+            var (ranks, log) = distributed.Start(parse, console, world);
+            using var session = analysis.Open(parse, log, parallel: ranks);
+            DistributedOptions.Agree(ranks, session, $"top={n}", $"window={w}");
             var sae = session.Sae;
             var layers = session.Model.Layers;
             // A crosscoder's examples are per latent (one code per token for all layers).
             var examples = MaxActivatingExamples.For(sae, layers.Length, n, w);
-            session.Encode("examples", console, (batch, output) => examples.Add(batch.Sequences, output, batch.Indices));
+            session.Encode("examples", log, (batch, output) => examples.Add(batch.Sequences, output, batch.Indices));
+            if (ranks is not null)
+            {
+                Distributed.ExamplesReduction.GatherOverRanks(examples, ranks);
+                if (!ranks.Writes()) return 0;   // rank 0 writes the merge
+            }
             var meta = session.Metadata();
             meta["top"] = n.ToString();
             meta["window"] = w.ToString();
-            Write(parse.GetValue(output)!, examples, session.Model.Tokenizer, ExamplesDatabase.LayersOf(sae, layers), meta, console);
+            Write(parse.GetValue(output)!, examples, session.Model.Tokenizer, ExamplesDatabase.LayersOf(sae, layers), meta, log);
             return 0;
-        }));
+        })));
         command.Subcommands.Add(Merge(console));
         return command;
     }

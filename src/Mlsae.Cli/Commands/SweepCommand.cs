@@ -24,22 +24,24 @@ public static class SweepCommand
         var config = new Option<string?>("--config") { Description = "A JSON file naming each member instead: {\"members\": [{\"kind\", \"expansion_factor\", \"k\"}, …]} (k as written)" };
         var command = new Command("sweep", "Train several sparse coders (kinds × expansion factors × k) from one transformer pass per batch") { output, resume, kinds, expansions, ks, config };
         flags.AddTo(command);
-        command.SetAction(parse => console.Guard(() =>
+        var distributed = new DistributedOptions();
+        distributed.AddTo(command);
+        command.SetAction(parse => console.Guard(() => distributed.Run(parse, console, world =>
         {
-            // Not spread over MPI yet: N copies would write the same folders.
-            if (Distributed.MpiLaunch.Detect() is { Size: not 1 } launch)
-                throw new MlsaeException($"sweep: started by {launch.Launcher}; a sweep runs in one process (train runs over MPI)");
+            // Under MPI every member trains data-parallel as train does; rank 0 alone logs and writes.
+            var rank = TrainRank.Start(parse, console, distributed, world);
+            var log = rank.Log;
             var folder = parse.GetValue(output)!;
             if (string.IsNullOrWhiteSpace(folder)) throw new MlsaeException("--out: an empty folder name");
             bool resuming = parse.GetValue(resume);
             if (resuming && !Sweep.Exists(folder)) throw new MlsaeException($"--resume: {folder} holds no {Sweep.SweepFile}");
             if (parse.GetValue(config) is not null && (!EmbeddedDefaults.Implicit(parse, kinds) || parse.GetValue(expansions) is not null || parse.GetValue(ks) is not null))
                 throw new MlsaeException("--config: the members come from the file; leave out --kind, --expansion-factor and -k");
-            using var runLock = RunLock.Acquire(folder);
-            var hub = CliHub.Lazy(console);
+            using var runLock = rank.Lock(folder);
+            var hub = CliHub.Lazy(log);
             var first = resuming ? Sweep.Open(folder).Members[0].Run : null;
             using var cache = first is not null ? flags.Activations.Reopen(parse, first.Options, first.Folder) : flags.Activations.Open(parse);
-            var options = first?.Options.Validate() ?? flags.Options(parse, console, new TrainFlags.Shape("mlsae", 1, 1), cache);
+            var options = first?.Options.Validate() ?? rank.Recorded(flags.Options(parse, log, new TrainFlags.Shape("mlsae", 1, 1), cache));
             var (dev, type) = CommonOptions.ParseCompute(options.Runtime.Device, options.Model.DType ?? options.Autoencoder.DType);
             var given = parse.GetValue(flags.Lens.TunedLens);
             if (resuming && given is not null) throw new MlsaeException("--tuned-lens: a resumed sweep keeps the lens its members were started with");
@@ -62,11 +64,12 @@ public static class SweepCommand
                     : SweepPlan.FromLists(parse.GetValue(kinds)!, parse.GetValue(expansions) ?? (embedded ? d.ExpansionFactor : 16).ToString(),
                         parse.GetValue(ks) ?? (embedded ? d.K : 32).ToString(), model.Layers.Length);
                 if (members.Any(m => m.Kind == "crosscoder") && parse.GetValue(config) is null)
-                    console.Notice($"sweep: crosscoder members keep k × {model.Layers.Length} layers active latents per token, as many codes as the other kinds keep over all layers");
-                sweep = Sweep.Create(folder, RunTrainer.Resolve(options, model, console), members);
+                    log.Notice($"sweep: crosscoder members keep k × {model.Layers.Length} layers active latents per token, as many codes as the other kinds keep over all layers");
+                sweep = Sweep.Create(folder, RunTrainer.Resolve(options, model, log), members, rank.Writes);
             }
-            console.Notice($"sweep: {sweep.Members.Count} members ({string.Join(", ", sweep.Members.Select(m => m.Member.Dir))}) from one transformer pass per batch{(resuming ? ", resuming" : "")}");
-            var outcomes = new SweepTrainer(model, hub, console).Train(sweep, resuming);
+            log.Notice($"sweep: {sweep.Members.Count} members ({string.Join(", ", sweep.Members.Select(m => m.Member.Dir))}) from one transformer pass per batch{(resuming ? ", resuming" : "")}");
+            var outcomes = new SweepTrainer(model, hub, log, rank.Parallel).Train(sweep, resuming);
+            if (!rank.Writes) return outcomes.Any(o => o.Failure is not null) ? 1 : 0;
             sweep.WriteTable(outcomes);
             SweepMetrics.WriteMarkdown(sweep, $"Sweep on {options.Model.Name}", outcomes);
             SweepFigures.Draw(sweep, outcomes, options.Model.Name);
@@ -75,10 +78,10 @@ public static class SweepCommand
                 RunFigures.Draw(o.Run.Folder);
                 RunReport.Write(o.Run.Folder, o.Run.PathOf(Run.ReportFile));
             }
-            console.Out.Write(SweepMetrics.Markdown($"Sweep on {options.Model.Name}", outcomes));
-            console.Out.WriteLine($"wrote {folder}: {Sweep.SweepFile}, {Sweep.MarkdownFile}, {string.Join(", ", SweepFigures.Files.Values)}, and a run folder per member");
+            log.Out.Write(SweepMetrics.Markdown($"Sweep on {options.Model.Name}", outcomes));
+            log.Out.WriteLine($"wrote {folder}: {Sweep.SweepFile}, {Sweep.MarkdownFile}, {string.Join(", ", SweepFigures.Files.Values)}, and a run folder per member");
             return outcomes.Any(o => o.Failure is not null) ? 1 : 0;
-        }));
+        })));
         return command;
     }
 }

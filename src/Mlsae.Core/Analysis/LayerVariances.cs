@@ -1,3 +1,4 @@
+using Mlsae.Distributed;
 using static TorchSharp.torch;
 
 namespace Mlsae.Analysis;
@@ -15,10 +16,14 @@ namespace Mlsae.Analysis;
 public sealed class LayerVariances(int layers, int latents, long maxChunkElements = 1 << 25)
 {
     readonly List<double[]> batches = [];
+    readonly List<long> order = [];
 
-    /// <summary>Adds one batch. // values, indices [L, B, T, K]</summary>
-    public void Add(Tensor values, Tensor indices)
+    /// <summary>Adds one batch; <paramref name="place"/> orders it among the batches of all ranks
+    /// (any increasing key, say its first sequence's index in the stream; default: after the last).
+    /// // values, indices [L, B, T, K]</summary>
+    public void Add(Tensor values, Tensor indices, long? place = null)
     {
+        order.Add(place ?? (order.Count == 0 ? 0 : order[^1] + 1));
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         long k = values.shape[^1];
@@ -50,6 +55,23 @@ public sealed class LayerVariances(int layers, int latents, long maxChunkElement
         var ids = arange(layers, ScalarType.Float64, v.device);
         double varL = ((ids * ids * meanNf).sum() - (ids * meanNf).sum().pow(2)).item<double>();
         batches.Add([expVarLf, expVarLtf, varL, expVarLf / varL, expVarLtf / expVarLf]);
+    }
+
+    /// <summary>Replaces every rank's batches with those of all ranks in order, so the means equal
+    /// one process's over all the batches bit for bit.</summary>
+    public void GatherOverRanks(Training.IDataParallel parallel)
+    {
+        if (parallel.Size == 1) return;
+        var all = RankGather.BatchRows(parallel, order, batches);
+        batches.Clear();
+        order.Clear();
+        foreach (var row in all) Add(row);
+    }
+
+    void Add(double[] row)
+    {
+        order.Add(order.Count);
+        batches.Add(row);
     }
 
     /// <summary>Batches added.</summary>

@@ -28,15 +28,15 @@ public static class DistsReduction
     {
         if (parallel.Size == 1) return;
         var (counts, totals, density) = dists.Cells;
-        Sum(counts, parallel);
-        Sum(density, parallel);
+        RankGather.Sum(parallel, counts);
+        RankGather.Sum(parallel, density);
         var limbs = new long[totals.Length * 4];
         for (int c = 0; c < totals.Length; c++)
         {
             var bits = (UInt128)totals[c];
             for (int i = 0; i < 4; i++) limbs[c * 4 + i] = (long)(uint)(bits >> (32 * i));
         }
-        Sum(limbs, parallel);
+        RankGather.Sum(parallel, limbs);
         for (int c = 0; c < totals.Length; c++)
         {
             UInt128 bits = 0;
@@ -44,14 +44,7 @@ public static class DistsReduction
             totals[c] = (Int128)bits;
         }
         var tokens = new[] { dists.Tokens };
-        Sum(tokens, parallel);
+        RankGather.Sum(parallel, tokens);
         dists.Tokens = tokens[0];
-    }
-
-    static void Sum(long[] values, IDataParallel parallel)
-    {
-        using var t = tensor(values);
-        parallel.SumInPlace(t);
-        t.data<long>().ToArray().CopyTo(values, 0);
     }
 }

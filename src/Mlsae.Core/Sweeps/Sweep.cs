@@ -36,21 +36,30 @@ public sealed class Sweep
     /// resolved against the model) given the member's kind, expansion factor and k, and the plan in
     /// <see cref="SweepFile"/>. A folder that already holds a started sweep is an error.
     /// </summary>
-    public static Sweep Create(string folder, TrainOptions options, IReadOnlyList<SweepMember> members)
+    public static Sweep Create(string folder, TrainOptions options, IReadOnlyList<SweepMember> members) => Create(folder, options, members, writes: true);
+
+    /// <summary>As <see cref="Create(string, TrainOptions, IReadOnlyList{SweepMember})"/> on the rank
+    /// that writes; on the other ranks of a data-parallel sweep (<paramref name="writes"/> false) the
+    /// same members are described in memory and nothing is written.</summary>
+    public static Sweep Create(string folder, TrainOptions options, IReadOnlyList<SweepMember> members, bool writes)
     {
+        if (!writes)
+            return new Sweep(folder, members.Select(m => (m, Run.OfOtherRank(Path.Combine(folder, m.Dir), MemberOptions(options, m).Validate()))).ToList());
         if (Exists(folder) && members.Any(m => Run.HasCheckpoint(Path.Combine(folder, m.Dir))))
             throw new MlsaeException($"--out: {folder} already holds a sweep; pass --resume to continue it or choose another folder");
         Directory.CreateDirectory(folder);
         var runs = new List<(SweepMember, Run)>();
         foreach (var m in members)
         {
-            var memberOptions = options with { Autoencoder = options.Autoencoder with { Kind = m.Kind, ExpansionFactor = m.ExpansionFactor, K = m.K } };
-            runs.Add((m, Run.Create(Path.Combine(folder, m.Dir), memberOptions.Validate(), replaceUnstarted: true)));
+            runs.Add((m, Run.Create(Path.Combine(folder, m.Dir), MemberOptions(options, m).Validate(), replaceUnstarted: true)));
         }
         var sweep = new Sweep(folder, runs);
         sweep.WriteTable(null);
         return sweep;
     }
+
+    static TrainOptions MemberOptions(TrainOptions options, SweepMember m) =>
+        options with { Autoencoder = options.Autoencoder with { Kind = m.Kind, ExpansionFactor = m.ExpansionFactor, K = m.K } };
 
     /// <summary>Opens a sweep folder and its members' runs.</summary>
     public static Sweep Open(string folder)

@@ -28,10 +28,14 @@ public sealed record SweepMemberOutcome(SweepMember Member, Run Run, TrainOutcom
 /// resumes as a whole: members checkpoint at the same steps, and one killed between two members'
 /// checkpoints is brought level by feeding only the members that are behind. Each member's
 /// <c>timings.json</c> splits its own time; the shared data wait and transformer forward are
-/// counted in the first member's.
+/// counted in the first member's. Under several ranks (<paramref name="parallel"/>) every member is
+/// trained data-parallel as <c>train</c> is: micro-batch j on rank j mod N, the forward computed once
+/// per micro-batch on its rank for all members, rank 0 alone writing.
 /// </summary>
-public sealed class SweepTrainer(ModelSession model, Func<HubClient> hub, IRunObserver observer)
+public sealed class SweepTrainer(ModelSession model, Func<HubClient> hub, IRunObserver observer, IDataParallel? parallel = null)
 {
+    readonly IDataParallel parallel = parallel ?? SingleProcess.Instance;
+
     /// <summary>Trains the members of <paramref name="sweep"/> (continuing each member's saved state
     /// when <paramref name="resume"/>), then validates and analyses each.</summary>
     public IReadOnlyList<SweepMemberOutcome> Train(Sweep sweep, bool resume)
@@ -45,8 +49,8 @@ public sealed class SweepTrainer(ModelSession model, Func<HubClient> hub, IRunOb
         {
             foreach (var (member, run) in members)
             {
-                var trainer = new RunTrainer(run, model, hub, observer);
-                var prepared = trainer.Prepare(resume && run.HasState);
+                var trainer = new RunTrainer(run, model, hub, observer, parallel);
+                var prepared = trainer.Prepare(resume && run.HasState, parallel);
                 trainers.Add((member, run, trainer, prepared));
                 sessions.Add(prepared.Trainer.Begin(prepared.Validation, resume && run.HasState, prepared.Start));
             }
@@ -64,7 +68,7 @@ public sealed class SweepTrainer(ModelSession model, Func<HubClient> hub, IRunOb
                     continue;
                 }
                 var final = sessions[i].End();
-                ResultJson.Write(run.PathOf(MlsaeTrainer.TimingsFile), prepared.Trainer.Timings.ToJson(final.Tokens - sessions[i].StartTokens));
+                if (parallel.Writes()) ResultJson.Write(run.PathOf(MlsaeTrainer.TimingsFile), prepared.Trainer.Timings.ToJson(final.Tokens - sessions[i].StartTokens));
                 outcomes.Add(new SweepMemberOutcome(member, run, trainer.Finish(prepared, final), null, parameters, active));
             }
             return outcomes;

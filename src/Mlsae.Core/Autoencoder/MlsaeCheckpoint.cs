@@ -136,7 +136,8 @@ public static class MlsaeCheckpoint
 
     /// <summary>
     /// Resolves <c>--sae</c>: a run folder or bare checkpoint folder on disk, else a hub id whose
-    /// <c>config.json</c> and <c>model.safetensors</c> are fetched into the HF cache.
+    /// <c>config.json</c> and <c>model.safetensors</c> are fetched into the HF cache (for a per-layer
+    /// family, as <c>mlsae push</c> uploads one, each <c>layer-N/</c>'s pair instead).
     /// </summary>
     public static string Resolve(string sae, string revision, Func<HubClient> hub)
     {
@@ -146,7 +147,10 @@ public static class MlsaeCheckpoint
             throw new MlsaeException($"--sae: '{sae}' is neither a folder nor a hub id (org/name)");
         var client = hub();
         var config = client.File(sae, ConfigFile, revision)!;
-        client.File(sae, WeightsFile, revision);
-        return Path.GetDirectoryName(config)!;
+        var folder = Path.GetDirectoryName(config)!;
+        if (Coders.SparseCoderRegistry.KindOf(folder) == Coders.PerLayer.PerLayerFamily.KindName)
+            foreach (var file in Coders.PerLayer.PerLayerCheckpoint.LayerFiles(config)) client.File(sae, file, revision);
+        else client.File(sae, WeightsFile, revision);
+        return folder;
     }
 }

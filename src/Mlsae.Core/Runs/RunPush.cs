@@ -62,8 +62,32 @@ public static class RunPush
             throw new MlsaeException($"--repo: '{repoId}' ends with -tfm; pass the plain name, the -tfm repo is derived from it");
         var run = Run.Open(runFolder);
         var kind = SparseCoderRegistry.KindOf(runFolder);
-        if (kind != MlsaeAutoencoder.KindName)
-            throw new MlsaeException($"{runFolder}: a '{kind}' checkpoint has no reference layout to push (only MLSAEs do)");
+        var targets = kind == MlsaeAutoencoder.KindName ? MlsaeRepos(runFolder, repoId, staging, run) : [OtherKindRepo(runFolder, repoId, kind)];
+        AddDatasets(targets, run, repoId, staging, dists, examples);
+        return targets;
+    }
+
+    /// <summary>A per-layer family or a crosscoder has no reference layout: its checkpoint files go up
+    /// as the run holds them (for a family its <c>config.json</c> and each <c>layer-N/</c>, every one a
+    /// reference-format MLSAE), so <c>--sae &lt;repo&gt;</c> loads it back; no <c>-tfm</c> repo.</summary>
+    static Target OtherKindRepo(string runFolder, string repoId, string kind)
+    {
+        var configPath = Path.Combine(runFolder, MlsaeCheckpoint.ConfigFile);
+        IReadOnlyList<string> names = kind == Coders.PerLayer.PerLayerFamily.KindName
+            ? [MlsaeCheckpoint.ConfigFile, .. Coders.PerLayer.PerLayerCheckpoint.LayerFiles(configPath)]
+            : [MlsaeCheckpoint.ConfigFile, MlsaeCheckpoint.WeightsFile];
+        var files = new List<HubUploadFile>();
+        foreach (var name in names)
+        {
+            var local = Path.Combine(runFolder, name.Replace('/', Path.DirectorySeparatorChar));
+            if (!File.Exists(local)) throw new MlsaeException($"{runFolder}: no {name} (the run has not saved a checkpoint yet)");
+            files.Add(new HubUploadFile(name, local));
+        }
+        return new Target(repoId, "model", files, $"Upload {kind} sparse coder (mlsae push)");
+    }
+
+    static List<Target> MlsaeRepos(string runFolder, string repoId, string staging, Run run)
+    {
         var configPath = Path.Combine(runFolder, MlsaeCheckpoint.ConfigFile);
         var weightsPath = Path.Combine(runFolder, MlsaeCheckpoint.WeightsFile);
         if (!File.Exists(weightsPath)) throw new MlsaeException($"{runFolder}: no {MlsaeCheckpoint.WeightsFile} (the run has not saved a checkpoint yet)");
@@ -81,6 +105,11 @@ public static class RunPush
             new(repoId, "model", Checkpoint(plain), "Upload MLSAE (mlsae push)"),
             new(TransformerRepo(repoId), "model", Checkpoint(tfm), "Upload MLSAETransformer (mlsae push)"),
         };
+        return targets;
+    }
+
+    static void AddDatasets(List<Target> targets, Run run, string repoId, string staging, string? dists, string? examples)
+    {
         var distsPath = dists ?? run.PathOf(Run.DistsFile);
         if (File.Exists(distsPath))
         {
@@ -103,7 +132,6 @@ public static class RunPush
             targets.Add(new(ExamplesRepo(repoId), "dataset", files, "Upload examples (mlsae push)"));
         }
         else if (examples is not null) throw new MlsaeException($"--examples: {examples} does not exist");
-        return targets;
     }
 
     /// <summary>Creates each repo (an existing one is reused; <paramref name="isPrivate"/> applies to new

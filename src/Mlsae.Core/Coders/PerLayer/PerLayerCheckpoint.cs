@@ -34,16 +34,28 @@ public static class PerLayerCheckpoint
         AtomicFile.WriteText(Path.Combine(folder, MlsaeCheckpoint.ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, IndentSize = 2 }).ReplaceLineEndings("\n"));
     }
 
-    /// <summary>Reads the family in <paramref name="folder"/> with <paramref name="settings"/>; its layers
-    /// are the config's. Every SAE must be there and share one architecture.</summary>
-    public static (PerLayerFamily Family, int[] Layers) Load(string folder, SparseCoderSettings settings, Device device)
+    /// <summary>The family's model layers, as its <c>config.json</c> (<paramref name="configPath"/>) names them.</summary>
+    public static int[] Layers(string configPath)
     {
-        var configPath = Path.Combine(folder, MlsaeCheckpoint.ConfigFile);
         var json = ResultJson.Read(configPath);
         var layers = json.Ints(LayersKey);
         if (layers.Length == 0) throw json.Error(LayersKey, "is empty: a family has one SAE per layer");
         if (layers.Any(l => l < 0)) throw json.Error(LayersKey, $"must hold model layer indices, got [{string.Join(", ", layers)}]");
         if (layers.Distinct().Count() != layers.Length) throw json.Error(LayersKey, $"repeats a layer: [{string.Join(", ", layers)}]");
+        return layers;
+    }
+
+    /// <summary>The SAEs' files under the family's folder (relative, '/'-separated, as in a hub repo):
+    /// <c>layer-N/config.json</c> and <c>layer-N/model.safetensors</c> per layer the config names.</summary>
+    public static IReadOnlyList<string> LayerFiles(string configPath) =>
+        Layers(configPath).SelectMany(l => new[] { $"layer-{l}/{MlsaeCheckpoint.ConfigFile}", $"layer-{l}/{MlsaeCheckpoint.WeightsFile}" }).ToList();
+
+    /// <summary>Reads the family in <paramref name="folder"/> with <paramref name="settings"/>; its layers
+    /// are the config's. Every SAE must be there and share one architecture.</summary>
+    public static (PerLayerFamily Family, int[] Layers) Load(string folder, SparseCoderSettings settings, Device device)
+    {
+        var configPath = Path.Combine(folder, MlsaeCheckpoint.ConfigFile);
+        var layers = Layers(configPath);
         var saes = new List<MlsaeAutoencoder>();
         try
         {

@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
-using Mlsae.IO;
 using Mlsae.Tests.Serve;
 using Xunit;
-using static TorchSharp.torch;
 
 namespace Mlsae.Tests.Distributed;
 
@@ -45,22 +43,8 @@ public sealed class MpiSweepTests
                 .Select(p => Path.GetRelativePath(Path.Combine(one, member), p)).Order().ToList();
             Assert.NotEmpty(checkpoints);
             foreach (var checkpoint in checkpoints)
-                AssertClose(Path.Combine(one, member, checkpoint), Path.Combine(spread, member, checkpoint));
+                MpiTrainTests.AssertTensorsClose(Path.Combine(one, member, checkpoint), Path.Combine(spread, member, checkpoint), Tolerance);
             Assert.Equal(File.ReadAllLines(Path.Combine(one, member, "metrics.jsonl")).Length, File.ReadAllLines(Path.Combine(spread, member, "metrics.jsonl")).Length);
-        }
-    }
-
-    static void AssertClose(string expectedPath, string actualPath)
-    {
-        using var expected = SafeTensorsFile.Open(expectedPath);
-        using var actual = SafeTensorsFile.Open(actualPath);
-        Assert.Equal(expected.Names.Order(), actual.Names.Order());
-        foreach (var name in expected.Names)
-        {
-            using var a = expected.Read(name).to(ScalarType.Float64);
-            using var b = actual.Read(name).to(ScalarType.Float64);
-            double diff = (a - b).abs().max().item<double>();
-            Assert.True(diff <= Tolerance, $"{actualPath} {name}: max |Δ| {diff:E2} > {Tolerance:E0}");
         }
     }
 }

@@ -58,17 +58,21 @@ public sealed class MpiTrainTests
         return (dir, result);
     }
 
-    static void AssertParametersClose(string expectedDir, string actualDir, double tolerance)
+    static void AssertParametersClose(string expectedDir, string actualDir, double tolerance) =>
+        AssertTensorsClose(Path.Combine(expectedDir, "model.safetensors"), Path.Combine(actualDir, "model.safetensors"), tolerance);
+
+    /// <summary>Every tensor of two safetensors files within <paramref name="tolerance"/> (max |Δ|).</summary>
+    internal static void AssertTensorsClose(string expectedFile, string actualFile, double tolerance)
     {
-        using var expected = SafeTensorsFile.Open(Path.Combine(expectedDir, "model.safetensors"));
-        using var actual = SafeTensorsFile.Open(Path.Combine(actualDir, "model.safetensors"));
+        using var expected = SafeTensorsFile.Open(expectedFile);
+        using var actual = SafeTensorsFile.Open(actualFile);
         Assert.Equal(expected.Names.Order(), actual.Names.Order());
         foreach (var name in expected.Names)
         {
             using var a = expected.Read(name).to(ScalarType.Float64);
             using var b = actual.Read(name).to(ScalarType.Float64);
             double diff = (a - b).abs().max().item<double>();
-            Assert.True(diff <= tolerance, $"{name}: max |Δ| {diff:E2} > {tolerance:E0}");
+            Assert.True(diff <= tolerance, $"{actualFile} {name}: max |Δ| {diff:E2} > {tolerance:E0}");
         }
     }
 

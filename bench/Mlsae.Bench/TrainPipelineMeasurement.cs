@@ -149,7 +149,10 @@ public static class TrainPipelineMeasurement
                     ToArray(Fvu.LayerMse(inputs, output.Recons)), output.Dead.item<float>(),
                     SparsityMetrics.DeadFraction(selections, batch.Tokens, options.Autoencoder.DeadTokensThreshold)));
             }
+            // The consistent order's step: the projection on the summed gradient, Adam, then the renormalization.
+            sae.BeforeStep();
             adam.StepOnce();
+            sae.AfterStep();
             adam.ZeroGrad();
             Lap("UpdateMs");
             if (i > 0) totalMs += last;

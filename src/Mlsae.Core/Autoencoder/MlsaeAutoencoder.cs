@@ -201,8 +201,10 @@ public sealed class MlsaeAutoencoder : ISparseCoder
         using var _ = no_grad();
         var grad = Decoder.grad;
         if (grad is null) return;
-        var along = (grad * Decoder).sum(1, keepdim: true);                          // [F, 1]
-        grad.sub_(along * Decoder);
+        Tensor along;                                                                // [F, 1]
+        using (var product = grad * Decoder) along = product.sum(1, keepdim: true);   // one [F, D] temporary at a time
+        using var component = along * Decoder;
+        grad.sub_(component);
     }
 
     /// <summary>The geometric median (Weiszfeld, as the reference's <c>geometric_median</c>) of

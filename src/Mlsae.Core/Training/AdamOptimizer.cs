@@ -56,12 +56,15 @@ public sealed class AdamOptimizer : IDisposable
         double correction2 = 1 - Math.Pow(Beta2, Step);
         for (int i = 0; i < parameters.Count; i++)
         {
+            // One parameter-sized temporary at a time (the denominator, divided in place and freed
+            // before the next parameter's): at x64 the encoder and decoder are 64 MiB each.
+            using var inner = NewDisposeScope();
             var grad = parameters[i].grad;
             if (grad is null) continue;
             if (WeightDecay > 0 && decayed.Contains(i)) parameters[i].mul_(1 - LearningRate * WeightDecay);
             ExpAvg[i].mul_(Beta1).add_(grad, alpha: 1 - Beta1);
             ExpAvgSq[i].mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-            var denom = (ExpAvgSq[i].sqrt() / Math.Sqrt(correction2)).add_(Eps);
+            var denom = ExpAvgSq[i].sqrt().div_(Math.Sqrt(correction2)).add_(Eps);
             parameters[i].addcdiv_(ExpAvg[i], denom, value: -LearningRate / correction1);
         }
     }

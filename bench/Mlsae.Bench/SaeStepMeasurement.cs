@@ -38,13 +38,10 @@ public static class SaeStepMeasurement
             var forward = clock.Elapsed.TotalMilliseconds;
             loss.backward();
             var backward = clock.Elapsed.TotalMilliseconds - forward;
-            // The consistent order's step (AfterBackward does nothing outside the reference's quirks):
-            // the gradient projection, Adam, the renormalization, as the reference's step does them.
+            // The trainer's step (AfterBackward does nothing outside the reference's quirks): the
+            // gradient projection, Adam, the renormalization, as the reference's step does them.
             sae.AfterBackward();
-            sae.BeforeStep();
-            adam.StepOnce();
-            sae.AfterStep();
-            adam.ZeroGrad();
+            adam.StepCoder(sae);
             var total = clock.Elapsed.TotalMilliseconds;
             if (i < warmup || (best is not null && total >= best.StepMs)) continue;
             best = new StepMeasurement

@@ -149,11 +149,7 @@ public static class TrainPipelineMeasurement
                     ToArray(Fvu.LayerMse(inputs, output.Recons)), output.Dead.item<float>(),
                     SparsityMetrics.DeadFraction(selections, batch.Tokens, options.Autoencoder.DeadTokensThreshold)));
             }
-            // The consistent order's step: the projection on the summed gradient, Adam, then the renormalization.
-            sae.BeforeStep();
-            adam.StepOnce();
-            sae.AfterStep();
-            adam.ZeroGrad();
+            adam.StepCoder(sae);   // the trainer's step: projection, Adam, renormalization
             Lap("UpdateMs");
             if (i > 0) totalMs += last;
         }

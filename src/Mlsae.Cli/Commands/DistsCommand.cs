@@ -34,7 +34,7 @@ public static class DistsCommand
             using var session = analysis.Open(parse, log, parallel: ranks);
             var metadata = session.Metadata();
             foreach (var (k, v) in CoderMetadata.Of(session.Sae)) metadata[k] = v;
-            if (ranks is not null) RankAgreement.Require(ranks, RankAgreement.Fingerprint(string.Join("\n", metadata.OrderBy(m => m.Key, StringComparer.Ordinal))), "the flags, the mlsae build, the SAE or the data");
+            DistributedOptions.Agree(ranks, session, [.. CoderMetadata.Of(session.Sae).Select(kv => $"{kv.Key}={kv.Value}")]);
             if (ranks is not null && n > 0) log.Notice("dists: under MPI the layer_std convergence table is not written (it follows one pass over the batches in order; dists merge leaves it out too)");
             var convergence = n == 0 || ranks is not null ? null : new LayerStdConvergence(n, metadata);
             var dists = ranks is { } parallel ? DistsReduction.Compute(session, log, parallel) : LayerDists.Compute(session, log, convergence);

@@ -69,7 +69,8 @@ public static class SweepCommand
             }
             log.Notice($"sweep: {sweep.Members.Count} members ({string.Join(", ", sweep.Members.Select(m => m.Member.Dir))}) from one transformer pass per batch{(resuming ? ", resuming" : "")}");
             var outcomes = new SweepTrainer(model, hub, log, rank.Parallel).Train(sweep, resuming);
-            if (!rank.Writes) return outcomes.Any(o => o.Failure is not null) ? 1 : 0;
+            int exit = outcomes.Any(o => o.Failure is not null) ? 1 : 0;
+            if (!rank.Writes) return exit;
             sweep.WriteTable(outcomes);
             SweepMetrics.WriteMarkdown(sweep, $"Sweep on {options.Model.Name}", outcomes);
             SweepFigures.Draw(sweep, outcomes, options.Model.Name);
@@ -80,7 +81,7 @@ public static class SweepCommand
             }
             log.Out.Write(SweepMetrics.Markdown($"Sweep on {options.Model.Name}", outcomes));
             log.Out.WriteLine($"wrote {folder}: {Sweep.SweepFile}, {Sweep.MarkdownFile}, {string.Join(", ", SweepFigures.Files.Values)}, and a run folder per member");
-            return outcomes.Any(o => o.Failure is not null) ? 1 : 0;
+            return exit;
         })));
         return command;
     }

@@ -186,26 +186,11 @@ public sealed class MlsaeAutoencoder : ISparseCoder
     }
 
     /// <summary>Rescales every latent's decoder vector to unit norm (the reference's <c>unit_norm_decoder</c>).</summary>
-    public void NormalizeDecoder()
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        Decoder.div_(Decoder.norm(1, keepdim: true));
-    }
+    public void NormalizeDecoder() => UnitNormDecoder.Normalize(Decoder);
 
     /// <summary>Removes from each latent's decoder gradient its component along that (unit-norm)
     /// vector (the reference's <c>unit_norm_decoder_gradient</c>).</summary>
-    public void ProjectDecoderGradient()
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var grad = Decoder.grad;
-        if (grad is null) return;
-        Tensor along;                                                                // [F, 1]
-        using (var product = grad * Decoder) along = product.sum(1, keepdim: true);   // one [F, D] temporary at a time
-        using var component = along * Decoder;
-        grad.sub_(component);
-    }
+    public void ProjectDecoderGradient() => UnitNormDecoder.ProjectGradient(Decoder);
 
     /// <summary>The geometric median (Weiszfeld, as the reference's <c>geometric_median</c>) of
     /// the vectors: the pre-encoder bias initialization. // [..., D] → [D]</summary>

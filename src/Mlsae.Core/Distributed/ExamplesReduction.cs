@@ -5,20 +5,21 @@ namespace Mlsae.Distributed;
 
 /// <summary>
 /// Merges the max-activating examples of the ranks: each rank's kept examples travel whole (window
-/// ids, activations as their float bits) to every rank and are offered to its heaps, so every rank
-/// ends with the top-N of all the batches. The examples' order (larger activation, then the earlier
+/// ids, activations as their float bits) and rank 0, which writes them, offers them to its heaps, so
+/// it ends with the top-N of all the batches (the others only send theirs). The examples' order (larger activation, then the earlier
 /// token in the stream) does not depend on which rank saw a token, so the merge is the one process's
 /// result exactly, as <c>examples merge</c> over shards is.
 /// </summary>
 public static class ExamplesReduction
 {
-    /// <summary>Adds every other rank's examples to <paramref name="examples"/>.</summary>
+    /// <summary>On rank 0, adds every other rank's examples to <paramref name="examples"/>; on the others,
+    /// takes part in the exchange and leaves <paramref name="examples"/> as it is.</summary>
     public static void GatherOverRanks(MaxActivatingExamples examples, IDataParallel parallel)
     {
         if (parallel.Size == 1) return;
         var records = RankGather.All(parallel, Pack(examples.All()));
-        for (int r = 0; r < records.Count; r++)
-            if (r != parallel.Rank) examples.Add(Unpack(records[r]));
+        if (!parallel.Writes()) return;
+        for (int r = 1; r < records.Count; r++) examples.Add(Unpack(records[r]));
     }
 
     // Per example: latent, layer, sequence, position, act bits, offset, n ids, ids…, act bits of the window….

@@ -69,6 +69,18 @@ public sealed class AdamOptimizer : IDisposable
         }
     }
 
+    /// <summary>A coder's optimizer step in the consistent order, once its gradients are summed over the
+    /// step's micro-batches (and ranks): <see cref="Coders.ISparseCoder.BeforeStep"/> (the MLSAE projects
+    /// its decoder gradient), Adam, <see cref="Coders.ISparseCoder.AfterStep"/> (the decoder renormalized,
+    /// the dead-latent counters given the step's firings), then the gradients cleared.</summary>
+    public void StepCoder(Coders.ISparseCoder coder)
+    {
+        coder.BeforeStep();
+        StepOnce();
+        coder.AfterStep();
+        ZeroGrad();
+    }
+
     /// <summary>Clears the gradients.</summary>
     public void ZeroGrad()
     {

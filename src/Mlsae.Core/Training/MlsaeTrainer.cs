@@ -259,10 +259,7 @@ public sealed class MlsaeTrainer
         Timings.Time("update", () =>
         {
             SumOverRanks();
-            sae.BeforeStep();
-            adam.StepOnce();
-            sae.AfterStep();
-            adam.ZeroGrad();
+            adam.StepCoder(sae);
         });
         state = state with { Step = state.Step + 1 };
         StepTaken?.Invoke(state.Step);

@@ -16,7 +16,7 @@ public class PushCommandTests
 
     /// <summary>The environment of a command against <paramref name="hub"/>: its endpoint, a fresh cache and
     /// HF_HOME (so no token file of this machine is read), and <paramref name="token"/>.</summary>
-    static Dictionary<string, string?> Environment(WritableHub hub, string? token, string cache)
+    internal static Dictionary<string, string?> Environment(WritableHub hub, string? token, string cache)
     {
         var home = Fixtures.TempDir();
         return new()

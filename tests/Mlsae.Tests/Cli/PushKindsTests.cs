@@ -13,11 +13,7 @@ public class PushKindsTests
 {
     const string Token = "hf_push_secret";
 
-    static Dictionary<string, string?> Environment(WritableHub hub, string cache) => new()
-    {
-        ["HF_ENDPOINT"] = hub.Endpoint, ["HF_TOKEN"] = Token, ["HF_HUB_CACHE"] = cache, ["HF_HOME"] = Fixtures.TempDir(),
-        ["HF_TOKEN_PATH"] = null, ["HF_HUB_OFFLINE"] = null,
-    };
+    static Dictionary<string, string?> Environment(WritableHub hub, string cache) => PushCommandTests.Environment(hub, Token, cache);
 
     [Theory]
     [InlineData("per-layer", new[] { "config.json", "layer-1/config.json", "layer-1/model.safetensors", "layer-3/config.json", "layer-3/model.safetensors" })]

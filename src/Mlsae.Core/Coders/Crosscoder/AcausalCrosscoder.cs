@@ -221,23 +221,10 @@ public sealed class AcausalCrosscoder : ISparseCoder
     }
 
     /// <summary>Rescales every latent's decoder column to unit norm over the concatenated layers.</summary>
-    public void NormalizeDecoder()
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        Decoder.div_(Decoder.norm(1, keepdim: true));
-    }
+    public void NormalizeDecoder() => UnitNormDecoder.Normalize(Decoder);
 
     /// <summary>Removes from each latent's decoder gradient its component along its (unit-norm) column.</summary>
-    public void ProjectDecoderGradient()
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var grad = Decoder.grad;
-        if (grad is null) return;
-        var along = (grad * Decoder).sum(1, keepdim: true);                                                // [F, 1]
-        grad.sub_(along * Decoder);
-    }
+    public void ProjectDecoderGradient() => UnitNormDecoder.ProjectGradient(Decoder);
 
     /// <summary>Nothing: the crosscoder always keeps the consistent order.</summary>
     public void AfterBackward() { }

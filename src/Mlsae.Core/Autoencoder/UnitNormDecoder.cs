@@ -25,9 +25,14 @@ public static class UnitNormDecoder
         using var _ = no_grad();
         var grad = decoder.grad;
         if (grad is null) return;
-        Tensor along;                                                                // [F, 1]
-        using (var product = grad * decoder) along = product.sum(1, keepdim: true);   // one [F, X] temporary at a time
-        using var component = along * decoder;
-        grad.sub_(component);
+        // Row blocks: the products below are block-sized temporaries, not parameter-sized.
+        foreach (var (start, length) in Tensors.RowChunks.Of(decoder.shape[0], decoder.shape[1]))
+        {
+            using var block = NewDisposeScope();
+            var g = grad.narrow(0, start, length);                                  // [f, X]
+            var w = decoder.narrow(0, start, length);
+            var along = (g * w).sum(1, keepdim: true);                               // [f, 1]
+            g.sub_(along * w);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Mlsae.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -56,16 +57,20 @@ public sealed class AdamOptimizer : IDisposable
         double correction2 = 1 - Math.Pow(Beta2, Step);
         for (int i = 0; i < parameters.Count; i++)
         {
-            // One parameter-sized temporary at a time (the denominator, divided in place and freed
-            // before the next parameter's): at x64 the encoder and decoder are 64 MiB each.
-            using var inner = NewDisposeScope();
             var grad = parameters[i].grad;
             if (grad is null) continue;
-            if (WeightDecay > 0 && decayed.Contains(i)) parameters[i].mul_(1 - LearningRate * WeightDecay);
-            ExpAvg[i].mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-            ExpAvgSq[i].mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-            var denom = ExpAvgSq[i].sqrt().div_(Math.Sqrt(correction2)).add_(Eps);
-            parameters[i].addcdiv_(ExpAvg[i], denom, value: -LearningRate / correction1);
+            bool decay = WeightDecay > 0 && decayed.Contains(i);
+            // In blocks (RowChunks): the denominator is a block-sized temporary, not parameter-sized
+            // (at x64 the encoder and decoder are 64 MiB each); every element's arithmetic is the same.
+            RowChunks.Elementwise([parameters[i], grad, ExpAvg[i], ExpAvgSq[i]], t =>
+            {
+                var (p, g, m, v) = (t[0], t[1], t[2], t[3]);
+                if (decay) p.mul_(1 - LearningRate * WeightDecay);
+                m.mul_(Beta1).add_(g, alpha: 1 - Beta1);
+                v.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
+                var denom = v.sqrt().div_(Math.Sqrt(correction2)).add_(Eps);
+                p.addcdiv_(m, denom, value: -LearningRate / correction1);
+            });
         }
     }
 
@@ -79,13 +84,16 @@ public sealed class AdamOptimizer : IDisposable
         StepOnce();
         coder.AfterStep();
         ZeroGrad();
+        NativeHeap.Trim();   // the step's freed tensors go back to the OS: each step starts from its live set
     }
 
-    /// <summary>Clears the gradients.</summary>
+    /// <summary>Clears the gradients by dropping them (<c>zero_grad(set_to_none=True)</c>, torch's
+    /// default and the reference's): between steps no parameter-sized gradient is held, and the next
+    /// backward hands its gradient over instead of adding it to zeros (the same values, since
+    /// 0 + g = g), so the backward's peak holds one gradient per parameter, not two.</summary>
     public void ZeroGrad()
     {
-        using var scope = NewDisposeScope();   // each .grad is a fresh handle
-        foreach (var p in parameters) p.grad?.zero_();
+        foreach (var p in parameters) p.grad = null;
     }
 
     /// <inheritdoc />

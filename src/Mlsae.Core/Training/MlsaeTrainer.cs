@@ -239,8 +239,14 @@ public sealed class MlsaeTrainer
         if (parallel.Size == 1) return;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        // Every rank sends every parameter's gradient: one that ran no backward this step holds
+        // none (ZeroGrad drops them) and sends zeros.
         foreach (var p in sae.Parameters)
-            if (p.grad is { } grad) parallel.SumInPlace(grad);
+        {
+            p.grad ??= zeros_like(p);
+            using var grad = p.grad;
+            parallel.SumInPlace(grad);
+        }
         if (sae.StepTally is { } tally) parallel.SumInPlace(tally);
     }
 

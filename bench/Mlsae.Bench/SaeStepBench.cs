@@ -45,6 +45,8 @@ public static class SaeStepBench
         public double? FloorMs { get; init; }
         /// <summary>Our fresh step time over <see cref="FloorMs"/>.</summary>
         public double? FloorMultiple { get; init; }
+        /// <summary>How our bfloat16 matmuls ran: <c>widened</c> or <c>native</c> (<see cref="StepMeasurement.BFloat16Matmul"/>); null for float32.</summary>
+        public string? BFloat16Matmul { get; init; }
         /// <summary>Dead fraction our half-dead steps saw (≈0.5).</summary>
         public double? HalfDeadFraction { get; init; }
         /// <summary>Peak RSS (VmHWM) of our fresh configuration's process, MiB.</summary>
@@ -105,7 +107,7 @@ public static class SaeStepBench
             RatioToReference = Ratio(sparse, refValue), RatioToReferenceHalfDead = Ratio(sparseDead, refDeadValue),
             ForwardMs = Ok(ours.Fresh, m => m.ForwardMs), BackwardMs = Ok(ours.Fresh, m => m.BackwardMs), UpdateMs = Ok(ours.Fresh, m => m.UpdateMs),
             FloorMs = Ok(ours.Fresh, m => m.FloorMs), FloorMultiple = Ok(ours.Fresh, m => m.FloorMultiple),
-            HalfDeadFraction = Ok(ours.HalfDead, m => m.DeadFraction),
+            HalfDeadFraction = Ok(ours.HalfDead, m => m.DeadFraction), BFloat16Matmul = ours.Fresh.BFloat16Matmul,
             PeakRssMiB = ours.Fresh.PeakRssMiB, HalfDeadPeakRssMiB = ours.HalfDead.PeakRssMiB,
             ReferenceForwardMs = Ok(refFresh, m => m.ForwardMs), ReferenceBackwardMs = Ok(refFresh, m => m.BackwardMs),
             ReferenceUpdateMs = Ok(refFresh, m => m.UpdateMs), ReferenceFloorMs = Ok(refFresh, m => m.FloorMs),

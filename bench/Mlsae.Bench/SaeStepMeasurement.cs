@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mlsae.Autoencoder;
 using Mlsae.Coders;
+using Mlsae.Tensors;
 using Mlsae.Training;
 using static TorchSharp.torch;
 
@@ -53,7 +54,8 @@ public static class SaeStepMeasurement
         }
         var peakRss = ProcessMemory.PeakRssMiB();   // before the floor's own [N, F] product
         double floor = FloorMs(vectors, f, dtype, repeats);
-        return best! with { FloorMs = Math.Round(floor, 1), FloorMultiple = Math.Round(best!.StepMs / floor, 2), SetupRssMiB = setupRss, PeakRssMiB = peakRss };
+        string? matmul = dtype == ScalarType.BFloat16 ? (CpuFeatures.WidenBFloat16 ? "widened" : "native") : null;
+        return best! with { FloorMs = Math.Round(floor, 1), FloorMultiple = Math.Round(best!.StepMs / floor, 2), SetupRssMiB = setupRss, PeakRssMiB = peakRss, BFloat16Matmul = matmul };
     }
 
     /// <summary>Every odd latent unfired for far longer than the threshold, its encoder row scaled by
@@ -68,12 +70,18 @@ public static class SaeStepMeasurement
         sae.Encoder.mul_((odd.to(ScalarType.Float32) * (HalfDeadScale - 1) + 1).unsqueeze(1));   // [F, 1]: 1 or the scale
     }
 
-    /// <summary>The encoder's [N, D]·[D, F] in <paramref name="dtype"/>, best of <paramref name="repeats"/>, ms.</summary>
+    /// <summary>The encoder's [N, D]·[D, F] in <paramref name="dtype"/> as the step computes it (widened
+    /// bfloat16: a float32 product of bfloat16 values), best of <paramref name="repeats"/>, ms.</summary>
     static double FloorMs(int n, int f, ScalarType dtype, int repeats)
     {
         using var scope = NewDisposeScope();
         var u = randn([n, D]).to(dtype);
         var w = randn([f, D]).to(dtype);
+        if (dtype == ScalarType.BFloat16 && CpuFeatures.WidenBFloat16)
+        {
+            u = u.to(ScalarType.Float32);
+            w = w.to(ScalarType.Float32);
+        }
         u.mm(w.t());
         double best = double.MaxValue;
         for (int i = 0; i < repeats; i++)

@@ -28,6 +28,9 @@ public sealed record StepMeasurement
     public double? SetupRssMiB { get; init; }
     /// <summary>Peak resident memory (VmHWM) over setup and the steps, MiB.</summary>
     public double? PeakRssMiB { get; init; }
+    /// <summary>How a bfloat16 step's matmuls ran: <c>widened</c> (bfloat16 operands, float32 products:
+    /// a CPU without native bfloat16 dot products) or <c>native</c>; null for float32 and the reference.</summary>
+    public string? BFloat16Matmul { get; init; }
     /// <summary>Why the configuration produced no numbers, or null.</summary>
     public string? Error { get; init; }
 }

@@ -17,8 +17,11 @@ public static class TrainPipelineBench
     /// side that did not run (see <see cref="Error"/>, <see cref="ReferenceError"/>).</summary>
     public sealed record Row
     {
-        /// <summary><c>float32</c> or <c>bfloat16</c>: our SAE encoder's compute dtype (the transformer and the reference are float32).</summary>
+        /// <summary><c>float32</c> or <c>bfloat16</c>: our compute dtype, the transformer's and the SAE
+        /// encoder's, as <c>train --dtype</c> (the reference is float32).</summary>
         public required string Dtype { get; init; }
+        /// <summary>How our bfloat16 matmuls ran: <c>widened</c> or <c>native</c>; null for float32.</summary>
+        public string? BFloat16Matmul { get; init; }
         /// <summary>Our trainer's tokens/s.</summary>
         public double? TokensPerSecond { get; init; }
         /// <summary>The reference pipeline's tokens/s (fp32).</summary>
@@ -88,7 +91,7 @@ public static class TrainPipelineBench
                 double? tps = error is null ? ours?.TokensPerSecond : null;
                 var row = new Row
                 {
-                    Dtype = dtype, TokensPerSecond = tps, ReferenceTokensPerSecond = reference?.TokensPerSecond,
+                    Dtype = dtype, BFloat16Matmul = ours?.BFloat16Matmul, TokensPerSecond = tps, ReferenceTokensPerSecond = reference?.TokensPerSecond,
                     RatioToReference = tps is double a && reference?.TokensPerSecond is double b && b > 0 ? Math.Round(a / b, 2) : null,
                     Breakdown = ours?.Breakdown, BreakdownTokensPerSecond = ours?.BreakdownTokensPerSecond, ReferenceBreakdown = reference?.Breakdown,
                     PeakRssMiB = ours?.PeakRssMiB, ReferencePeakRssMiB = reference?.PeakRssMiB, StraightPortTokensPerSecond = port,

@@ -32,6 +32,8 @@ public static class TrainPipelineMeasurement
         public double? SetupRssMiB { get; init; }
         /// <summary>Peak resident memory (VmHWM) through the trainer's run, MiB.</summary>
         public double? PeakRssMiB { get; init; }
+        /// <summary>How bfloat16 matmuls ran (<see cref="StepMeasurement.BFloat16Matmul"/>); null for float32.</summary>
+        public string? BFloat16Matmul { get; init; }
         /// <summary>Why the configuration produced no numbers, or null.</summary>
         public string? Error { get; init; }
     }
@@ -47,7 +49,8 @@ public static class TrainPipelineMeasurement
     {
         if (sequences.Count < 2) throw new MlsaeException("--tokens: needs at least 2 sequences (the first is a warm-up)");
         int seq = sequences[0].Length;
-        using var model = GptNeoXInit.Create(Pythia70m, seed: 0);
+        // The transformer runs in the dtype too, as `train --dtype` has it (the SAE keeps float32 master weights).
+        using var model = GptNeoXLoader.Move(GptNeoXInit.Create(Pythia70m, seed: 0), CPU, dtype);
         var stream = new ResidualStream(model, Enumerable.Range(0, 6).ToArray(), null);
         var options = new TrainOptions
         {
@@ -68,7 +71,11 @@ public static class TrainPipelineMeasurement
             tokensPerSecond = Fit(options, stream, sae, sequences);
         }
         var peakRss = ProcessMemory.PeakRssMiB();
-        var result = new Result { TokensPerSecond = Math.Round(tokensPerSecond, 1), SetupRssMiB = setupRss, PeakRssMiB = peakRss };
+        var result = new Result
+        {
+            TokensPerSecond = Math.Round(tokensPerSecond, 1), SetupRssMiB = setupRss, PeakRssMiB = peakRss,
+            BFloat16Matmul = dtype == ScalarType.BFloat16 ? (CpuFeatures.WidenBFloat16 ? "widened" : "native") : null,
+        };
         if (!breakdown) return result;
         using var replicaSae = NewSae();
         var (pieces, totalMs) = Replica(options, stream, replicaSae, sequences);

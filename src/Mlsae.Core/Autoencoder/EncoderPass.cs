@@ -47,13 +47,13 @@ static class EncoderPass
     /// Runs the pass. <paramref name="dead"/> // [F] bool: the mask AuxK selects over, when known
     /// before the TopK; null skips AuxK (see <see cref="DeadColumns"/>).
     /// </summary>
-    public static Result Run(Tensor u, Tensor weight, int k, int? auxk, Tensor? dead, ScalarType dtype, int? chunkRows, bool cpuKernels)
+    public static Result Run(Tensor u, Tensor weight, int k, int? auxk, Tensor? dead, ScalarType dtype, int? chunkRows, bool cpuKernels, bool? widen = null)
     {
         using var scope = NewDisposeScope();
         long n = u.shape[0], f = weight.shape[0];
         u = u.contiguous();
         weight = weight.contiguous();
-        var compute = Cast(u, weight, dtype);
+        var compute = Cast(u, weight, dtype, widen);
         var values = empty([n, k], ScalarType.Float32, u.device);
         var indices = empty([n, k], ScalarType.Int64, u.device);
         var aux = auxk is int a && dead is not null ? new AuxTarget(dead, a, n) : null;
@@ -80,7 +80,7 @@ static class EncoderPass
     /// at latent 0. After the ReLU both contribute nothing to the reconstruction and get no
     /// gradient, so the loss and every gradient are the same. // → [N, AuxK] ×2
     /// </summary>
-    public static (Tensor Values, Tensor Indices) DeadColumns(Tensor u, Tensor weight, Tensor dead, int auxk, ScalarType dtype, int? chunkRows, bool cpuKernels)
+    public static (Tensor Values, Tensor Indices) DeadColumns(Tensor u, Tensor weight, Tensor dead, int auxk, ScalarType dtype, int? chunkRows, bool cpuKernels, bool? widen = null)
     {
         using var scope = NewDisposeScope();
         long n = u.shape[0];
@@ -91,7 +91,7 @@ static class EncoderPass
         if (count > 0)
         {
             u = u.contiguous();
-            var compute = Cast(u, weight.index_select(0, deadIndex), dtype);          // [dead, D]
+            var compute = Cast(u, weight.index_select(0, deadIndex), dtype, widen);          // [dead, D]
             int take = (int)Math.Min(auxk, count);
             int rows = chunkRows ?? ChunkRows(n, count, compute.ElementBytes);
             var buffer = empty([Math.Min(rows, n), count], compute.Weight.dtype, u.device);
@@ -125,13 +125,24 @@ static class EncoderPass
         return (values.MoveToOuterDisposeScope(), indices.MoveToOuterDisposeScope());
     }
 
-    /// <summary>The matmul's operands in the compute dtype: the float32 master weights cast once per pass.</summary>
     sealed record Operands(Tensor Inputs, Tensor Weight, int ElementBytes);
 
-    static Operands Cast(Tensor u, Tensor weight, ScalarType dtype)
+    /// <summary>The matmul's operands in the compute dtype: the float32 master weights cast once per
+    /// pass. Widened bfloat16 on the CPU (<see cref="CpuFeatures.WidenBFloat16"/>, or
+    /// <paramref name="widen"/>): the bfloat16-rounded operands held in float32, so the product is a
+    /// float32 matmul of bfloat16 values, as native bfloat16 dot products compute it; the
+    /// pre-activations then stay float32 (rounding them to bfloat16 would only add error before the
+    /// re-scoring, which uses the exact float32 operands either way).</summary>
+    static Operands Cast(Tensor u, Tensor weight, ScalarType dtype, bool? widen)
     {
         if (dtype == ScalarType.Float32) return new Operands(u, weight, 4);
-        if (u.device_type == TorchSharp.DeviceType.CPU && dtype == ScalarType.BFloat16) CpuFeatures.NoteBFloat16OnCpu();
+        bool cpu = u.device_type == TorchSharp.DeviceType.CPU;
+        if (cpu && dtype == ScalarType.BFloat16)
+        {
+            CpuFeatures.NoteBFloat16OnCpu();
+            if (widen ?? CpuFeatures.WidenBFloat16)
+                return new Operands(u.to(dtype).to(ScalarType.Float32), weight.to(dtype).to(ScalarType.Float32), 4);
+        }
         return new Operands(u.to(dtype), weight.to(dtype), 2);
     }
 

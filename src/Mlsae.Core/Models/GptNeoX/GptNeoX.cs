@@ -98,7 +98,7 @@ public sealed class GptNeoX : nn.Module, ILanguageModel
         return Unembed(x).MoveToOuterDisposeScope();
     }
 
-    Tensor Unembed(Tensor x) => embedOut.forward(trunk.FinalLayerNorm.forward(x));
+    Tensor Unembed(Tensor x) => BFloat16Matmul.Linear(embedOut, trunk.FinalLayerNorm.forward(x));
 
     /// <inheritdoc />
     public Tensor InputEmbeddings() => trunk.EmbedIn.weight!.detach();

@@ -1,3 +1,4 @@
+using Mlsae.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -28,7 +29,7 @@ public sealed class GptNeoXAttention : nn.Module
     {
         long b = x.shape[0], t = x.shape[1];
         // transformers splits q|k|v within each head: view [B, T, H, 3·hs], not [Q_all|K_all|V_all].
-        var qkv = queryKeyValue.forward(x).view(b, t, heads, 3 * headSize).permute(0, 2, 1, 3); // [B, H, T, 3hs]
+        var qkv = BFloat16Matmul.Linear(queryKeyValue, x).view(b, t, heads, 3 * headSize).permute(0, 2, 1, 3); // [B, H, T, 3hs]
         var q = qkv[.., .., .., ..headSize];
         var k = qkv[.., .., .., headSize..(2 * headSize)];
         var v = qkv[.., .., .., (2 * headSize)..];
@@ -36,6 +37,6 @@ public sealed class GptNeoXAttention : nn.Module
         k = RotaryEmbedding.Apply(k, cos, sin);
         var attn = nn.functional.scaled_dot_product_attention(q, k, v.contiguous(), null, 0.0, is_casual: true); // [B, H, T, hs]
         var merged = attn.permute(0, 2, 1, 3).reshape(b, t, heads * headSize);
-        return dense.forward(merged);
+        return BFloat16Matmul.Linear(dense, merged);
     }
 }

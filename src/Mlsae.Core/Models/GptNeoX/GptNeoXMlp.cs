@@ -1,3 +1,4 @@
+using Mlsae.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -22,7 +23,7 @@ public sealed class GptNeoXMlp : nn.Module
     }
 
     /// <summary><c>[B, T, D]</c> → <c>[B, T, D]</c>.</summary>
-    public Tensor Forward(Tensor x) => dense4hToH.forward(Activate(denseHTo4h.forward(x)));
+    public Tensor Forward(Tensor x) => BFloat16Matmul.Linear(dense4hToH, Activate(BFloat16Matmul.Linear(denseHTo4h, x)));
 
     Tensor Activate(Tensor h) => activation switch
     {

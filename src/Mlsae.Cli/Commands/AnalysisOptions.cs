@@ -34,6 +34,25 @@ sealed class AnalysisOptions(bool needsSae = true, int defaultMaxTokens = 1_000_
         Data.AddTo(command);
     }
 
+    /// <summary><see cref="Open"/> for a command that may run on several ranks: under
+    /// <paramref name="ranks"/> every rank then checks that all opened the same analysis (flags, build,
+    /// SAE, data, and <paramref name="extra"/>: <see cref="DistributedOptions.Agree"/>) and fails at
+    /// start-up otherwise.</summary>
+    public AnalysisSession OpenAgreed(ParseResult parse, CliConsole console, Training.IDataParallel? ranks, string? saeName = null, params string[] extra)
+    {
+        var session = Open(parse, console, saeName, ranks);
+        try
+        {
+            DistributedOptions.Agree(ranks, session, extra);
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Opens the SAE (when the command needs one; <paramref name="saeName"/> picks one of
     /// several), its model and this shard's batches (with <c>--activations</c>: the cache's, its
     /// vectors read instead of running the model), shared by <paramref name="parallel"/>'s ranks when given.</summary>

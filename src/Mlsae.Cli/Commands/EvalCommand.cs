@@ -27,8 +27,7 @@ public static class EvalCommand
         command.SetAction(parse => console.Guard(() => distributed.Run(parse, console, world =>
         {
             var (ranks, log) = distributed.Start(parse, console, world);
-            using var session = analysis.Open(parse, log, parallel: ranks);
-            DistributedOptions.Agree(ranks, session, $"downstream={!parse.GetValue(noDownstream)}", $"dead={parse.GetValue(deadTokens)}");
+            using var session = analysis.OpenAgreed(parse, log, ranks, null, $"downstream={!parse.GetValue(noDownstream)}", $"dead={parse.GetValue(deadTokens)}");
             var result = log.Progress("eval", session.MaxBatches * session.Data.BatchSize * session.Data.MaxLength, "tokens", done =>
                 MlsaeEvaluator.Run(session.Stream, session.Sae, session.Batches().Select(b => b.Sequences), !parse.GetValue(noDownstream),
                     parse.GetValue(deadTokens) ?? session.Run?.Autoencoder.DeadTokensThreshold ?? 10_000_000, (int)Math.Min(int.MaxValue, session.MaxBatches), done,

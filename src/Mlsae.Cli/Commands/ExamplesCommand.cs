@@ -24,8 +24,7 @@ public static class ExamplesCommand
             if (n <= 0) throw new MlsaeException($"--top must be positive, got {n}");
             if (w < 0) throw new MlsaeException($"--window must not be negative, got {w}");
             var (ranks, log) = distributed.Start(parse, console, world);
-            using var session = analysis.Open(parse, log, parallel: ranks);
-            DistributedOptions.Agree(ranks, session, $"top={n}", $"window={w}");
+            using var session = analysis.OpenAgreed(parse, log, ranks, null, $"top={n}", $"window={w}");
             var sae = session.Sae;
             var layers = session.Model.Layers;
             // A crosscoder's examples are per latent (one code per token for all layers).

@@ -29,8 +29,7 @@ public static class TestCommand
             var rows = new List<string[]>();
             foreach (var name in analysis.Sae.Names(parse))
             {
-                using var session = analysis.Open(parse, log, name, parallel: ranks);
-                DistributedOptions.Agree(ranks, session, $"dead={parse.GetValue(deadTokens)}");
+                using var session = analysis.OpenAgreed(parse, log, ranks, name, $"dead={parse.GetValue(deadTokens)}");
                 var own = TestTable.Header(session.Model.Layers);
                 if (header is not null && !own.SequenceEqual(header))
                     throw new MlsaeException($"--sae {name}: reads layers [{string.Join(", ", session.Model.Layers)}], unlike the SAEs before it; one table needs the same layers (--layers)");

@@ -20,8 +20,7 @@ public static class VariancesCommand
         command.SetAction(parse => console.Guard(() => distributed.Run(parse, console, world =>
         {
             var (ranks, log) = distributed.Start(parse, console, world);
-            using var session = analysis.Open(parse, log, parallel: ranks);
-            DistributedOptions.Agree(ranks, session);
+            using var session = analysis.OpenAgreed(parse, log, ranks);
             var result = Compute(session, log, ranks) with { Metadata = session.Metadata() };
             if (ranks is not null && !ranks.Writes()) return 0;   // rank 0 writes the merge
             result.Save(parse.GetValue(output)!);

@@ -15,6 +15,7 @@ public sealed class AdamOptimizer : IDisposable
 {
     readonly IReadOnlyList<Parameter> parameters;
     readonly IReadOnlySet<int> decayed;
+    readonly System.Diagnostics.Stopwatch sinceStep = System.Diagnostics.Stopwatch.StartNew();   // the heap trim's budget
 
     /// <summary>Decoupled weight decay λ (AdamW) for the decayed parameters.</summary>
     public double WeightDecay { get; }
@@ -84,7 +85,9 @@ public sealed class AdamOptimizer : IDisposable
         StepOnce();
         coder.AfterStep();
         ZeroGrad();
-        NativeHeap.Trim();   // the step's freed tensors go back to the OS: each step starts from its live set
+        // A large step's freed tensors go back to the OS, so the next starts from its live set.
+        NativeHeap.TrimWithinBudget(sinceStep.Elapsed);
+        sinceStep.Restart();
     }
 
     /// <summary>Clears the gradients by dropping them (<c>zero_grad(set_to_none=True)</c>, torch's

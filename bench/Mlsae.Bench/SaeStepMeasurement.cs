@@ -54,8 +54,11 @@ public static class SaeStepMeasurement
         }
         var peakRss = ProcessMemory.PeakRssMiB();   // before the floor's own [N, F] product
         double floor = FloorMs(vectors, f, dtype, repeats);
-        string? matmul = dtype == ScalarType.BFloat16 ? (CpuFeatures.WidenBFloat16 ? "widened" : "native") : null;
-        return best! with { FloorMs = Math.Round(floor, 1), FloorMultiple = Math.Round(best!.StepMs / floor, 2), SetupRssMiB = setupRss, PeakRssMiB = peakRss, BFloat16Matmul = matmul };
+        return best! with
+        {
+            FloorMs = Math.Round(floor, 1), FloorMultiple = Math.Round(best!.StepMs / floor, 2), SetupRssMiB = setupRss, PeakRssMiB = peakRss,
+            BFloat16Matmul = BFloat16Matmul.PathFor(dtype),
+        };
     }
 
     /// <summary>Every odd latent unfired for far longer than the threshold, its encoder row scaled by
@@ -77,7 +80,7 @@ public static class SaeStepMeasurement
         using var scope = NewDisposeScope();
         var u = randn([n, D]).to(dtype);
         var w = randn([f, D]).to(dtype);
-        if (dtype == ScalarType.BFloat16 && CpuFeatures.WidenBFloat16)
+        if (BFloat16Matmul.PathFor(dtype) == "widened")
         {
             u = u.to(ScalarType.Float32);
             w = w.to(ScalarType.Float32);

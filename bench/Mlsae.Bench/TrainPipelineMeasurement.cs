@@ -74,7 +74,7 @@ public static class TrainPipelineMeasurement
         var result = new Result
         {
             TokensPerSecond = Math.Round(tokensPerSecond, 1), SetupRssMiB = setupRss, PeakRssMiB = peakRss,
-            BFloat16Matmul = dtype == ScalarType.BFloat16 ? (CpuFeatures.WidenBFloat16 ? "widened" : "native") : null,
+            BFloat16Matmul = BFloat16Matmul.PathFor(dtype),
         };
         if (!breakdown) return result;
         using var replicaSae = NewSae();

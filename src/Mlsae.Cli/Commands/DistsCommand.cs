@@ -38,7 +38,7 @@ public static class DistsCommand
             if (ranks is not null && n > 0) log.Notice("dists: under MPI the layer_std convergence table is not written (it follows one pass over the batches in order; dists merge leaves it out too)");
             var convergence = n == 0 || ranks is not null ? null : new LayerStdConvergence(n, metadata);
             var dists = ranks is { } parallel ? DistsReduction.Compute(session, log, parallel) : LayerDists.Compute(session, log, convergence);
-            if (ranks is not null && !ranks.Writes()) return 0;   // rank 0 writes the sum
+            if (!ranks.Writes()) return 0;   // rank 0 writes the sum
             var path = parse.GetValue(output)!;
             bool figures = !parse.GetValue(noFigures);
             Save(dists, metadata, path, figures, HeatmapFlags.OrderOf(parse, order), log);

@@ -32,7 +32,7 @@ public static class EvalCommand
                 MlsaeEvaluator.Run(session.Stream, session.Sae, session.Batches().Select(b => b.Sequences), !parse.GetValue(noDownstream),
                     parse.GetValue(deadTokens) ?? session.Run?.Autoencoder.DeadTokensThreshold ?? 10_000_000, (int)Math.Min(int.MaxValue, session.MaxBatches), done,
                     parallel: ranks));
-            if (ranks is not null && !ranks.Writes()) return 0;   // rank 0 writes the merge
+            if (!ranks.Writes()) return 0;   // rank 0 writes the merge
             result.Save(parse.GetValue(output)!);
             Print(result, log);
             return 0;

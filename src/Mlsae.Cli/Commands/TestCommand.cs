@@ -45,7 +45,7 @@ public static class TestCommand
                 log.Out.WriteLine($"{name}: FVU {EvalSummary.Format(result.Mean("fvu"))}, ΔCE loss {EvalSummary.Format(result.Mean("delta_ce_loss"))}, "
                     + $"KL {EvalSummary.Format(result.Mean("kl_div"))}, {EvalSummary.DeadFractions(result)} ({result.Tokens:N0} tokens)");
             }
-            if (ranks is not null && !ranks.Writes()) return 0;   // rank 0 appends the rows
+            if (!ranks.Writes()) return 0;   // rank 0 appends the rows
             TestTable.Append(path, header!, rows);
             log.Out.WriteLine($"{rows.Count} row{(rows.Count == 1 ? "" : "s")} appended to {path}");
             return 0;

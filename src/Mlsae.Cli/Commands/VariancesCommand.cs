@@ -22,7 +22,7 @@ public static class VariancesCommand
             var (ranks, log) = distributed.Start(parse, console, world);
             using var session = analysis.OpenAgreed(parse, log, ranks);
             var result = Compute(session, log, ranks) with { Metadata = session.Metadata() };
-            if (ranks is not null && !ranks.Writes()) return 0;   // rank 0 writes the merge
+            if (!ranks.Writes()) return 0;   // rank 0 writes the merge
             result.Save(parse.GetValue(output)!);
             log.Out.WriteLine(string.Join(", ", result.Values().Select(v => $"{v.Name} {EvalSummary.Format(v.Value)}"))
                 + $" over {result.Batches} batches of {session.Data.BatchSize} × {session.Data.MaxLength} tokens");
@@ -31,7 +31,7 @@ public static class VariancesCommand
         return command;
     }
 
-    static VarianceSummary Compute(AnalysisSession session, CliConsole console, Training.IDataParallel? ranks)
+    static VarianceSummary Compute(AnalysisSession session, CliConsole console, IDataParallel? ranks)
     {
         var sae = session.Sae;
         var variances = new LayerVariances(session.Model.Layers.Length, sae.NLatents);

@@ -11,6 +11,11 @@ namespace Mlsae.Tensors;
 /// </summary>
 public static class BFloat16Matmul
 {
+    /// <summary>How <paramref name="dtype"/>'s CPU matmuls run, as the benches report it: <c>widened</c>
+    /// or <c>native</c> for bfloat16, null for any other dtype.</summary>
+    public static string? PathFor(ScalarType dtype) =>
+        dtype == ScalarType.BFloat16 ? (CpuFeatures.WidenBFloat16 ? "widened" : "native") : null;
+
     /// <summary>Whether a tensor's matmuls are widened here.</summary>
     public static bool Widens(Tensor x) => Widens(x, CpuFeatures.WidenBFloat16);
 

@@ -31,8 +31,9 @@ public static class DataParallel
     /// <summary>Whether <paramref name="parallel"/>'s rank trains on global micro-batch <paramref name="batch"/>.</summary>
     public static bool Takes(this IDataParallel parallel, long batch) => batch % parallel.Size == parallel.Rank;
 
-    /// <summary>Whether this rank writes the run folder (rank 0 alone).</summary>
-    public static bool Writes(this IDataParallel parallel) => parallel.Rank == 0;
+    /// <summary>Whether this rank writes the run folder or the command's output (rank 0 alone; a
+    /// process without ranks, null, always writes).</summary>
+    public static bool Writes(this IDataParallel? parallel) => parallel is null || parallel.Rank == 0;
 }
 
 /// <summary>One process: every micro-batch is its own, sums and broadcasts change nothing.</summary>
